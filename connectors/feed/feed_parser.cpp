@@ -1,0 +1,1093 @@
+#include "feed/feed_parser.hpp"
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <libxml/xmlerror.h>
+
+#include <algorithm>
+#include <array>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "normalise/dates.hpp"
+#include "normalise/html_text.hpp"
+#include "normalise/urls.hpp"
+#include "postwire/schema/ids.hpp"
+
+namespace postwire::feed {
+namespace {
+
+namespace nz = postwire::normalise;
+
+// Never XML_PARSE_NOENT (entity substitution is how XXE and billion laughs get in),
+// never DTDLOAD/DTDATTR/DTDVALID (they fetch or apply the DTD), never HUGE (it lifts
+// the depth and size limits that protect us). NONET also covers XInclude and catalogs.
+constexpr int kXmlStrictOptions = XML_PARSE_NONET | XML_PARSE_NOWARNING | XML_PARSE_COMPACT;
+constexpr int kXmlRecoverOptions = kXmlStrictOptions | XML_PARSE_RECOVER;
+
+// Text that declared entities may add to one document, in bytes. One level of
+// expansion only (see XmlReader::append_entity), so this bounds the quadratic blowup.
+constexpr std::size_t kEntityBudget = 1 << 20;
+constexpr int kMaxTextDepth = 64;
+constexpr int kMaxJsonDepth = 256;
+
+struct Ns {
+  std::string_view uri;
+  std::string_view prefix;  // the conventional one, for feeds that forget to declare it
+};
+constexpr Ns kContent{"http://purl.org/rss/1.0/modules/content/", "content"};
+constexpr Ns kDc{"http://purl.org/dc/elements/1.1/", "dc"};
+constexpr Ns kDcTerms{"http://purl.org/dc/terms/", "dcterms"};
+constexpr Ns kWfw{"http://wellformedweb.org/CommentAPI/", "wfw"};
+constexpr Ns kSlash{"http://purl.org/rss/1.0/modules/slash/", "slash"};
+constexpr Ns kThr{"http://purl.org/syndication/thread/1.0", "thr"};
+constexpr Ns kAtom{"http://www.w3.org/2005/Atom", "atom"};
+constexpr std::string_view kAtom03Uri = "http://purl.org/atom/ns#";
+constexpr std::string_view kRdfUri = "http://www.w3.org/1999/02/22-rdf-syntax-ns#";
+constexpr std::string_view kXhtmlUri = "http://www.w3.org/1999/xhtml";
+constexpr std::string_view kXmlUri = "http://www.w3.org/XML/1998/namespace";
+// Namespaces plain RSS elements may carry: none (0.9x/2.0), RSS 1.0, RSS 0.90, and
+// the short-lived "RSS 2.0 namespace".
+constexpr std::array<std::string_view, 4> kRssUris = {"", "http://purl.org/rss/1.0/",
+                                                      "http://my.netscape.com/rdf/simple/0.9/",
+                                                      "http://backend.userland.com/rss2"};
+
+constexpr std::array<std::string_view, 14> kVoidElements = {"area", "base", "br",    "col",   "embed",
+                                                           "hr",   "img",  "input", "link",  "meta",
+                                                           "param", "source", "track", "wbr"};
+
+// ---------------------------------------------------------------------------
+// Small string helpers.
+
+std::string_view sv(const xmlChar* s) {
+  return s == nullptr ? std::string_view() : std::string_view(reinterpret_cast<const char*>(s));
+}
+
+bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && is_ws(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_ws(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+std::optional<std::string> non_empty(std::string s) {
+  if (s.empty()) return std::nullopt;
+  return s;
+}
+
+void add_unique(std::vector<std::string>& list, std::string value) {
+  if (value.empty()) return;
+  if (std::find(list.begin(), list.end(), value) == list.end()) list.push_back(std::move(value));
+}
+
+void add_author(std::vector<Author>& list, Author author) {
+  if (!author.name && !author.url) return;
+  if (std::find(list.begin(), list.end(), author) == list.end()) list.push_back(std::move(author));
+}
+
+// Plain text kept readable: entities decoded, spaces collapsed inside lines, lines
+// trimmed, at most one blank line in a row (the shape html_to_text produces).
+std::string tidy_plain(std::string_view text) {
+  const std::string decoded = nz::decode_entities(text);
+  std::string out;
+  int blank_lines = 0;
+  std::size_t pos = 0;
+  while (pos <= decoded.size()) {
+    std::size_t end = decoded.find_first_of("\r\n", pos);
+    if (end == std::string::npos) end = decoded.size();
+    const std::string line = nz::collapse_whitespace(std::string_view(decoded).substr(pos, end - pos));
+    if (line.empty()) {
+      ++blank_lines;
+    } else {
+      if (!out.empty()) out.append(blank_lines > 0 ? "\n\n" : "\n");
+      out.append(line);
+      blank_lines = 0;
+    }
+    if (end == decoded.size()) break;
+    pos = end + ((decoded[end] == '\r' && end + 1 < decoded.size() && decoded[end + 1] == '\n') ? 2 : 1);
+  }
+  return out;
+}
+
+std::optional<std::int64_t> parse_count(std::string_view text) {
+  std::string_view s = trim(text);
+  if (!s.empty() && s.front() == '+') s.remove_prefix(1);
+  if (s.empty() || s.size() > 18) return std::nullopt;
+  std::int64_t value = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + (c - '0');
+  }
+  return value;
+}
+
+// RSS <author> is "email (Name)" by the spec and "Name <email>" or just a name in
+// practice; the name is what we keep.
+Author rss_author(std::string_view raw) {
+  const std::string s = nz::collapse_whitespace(nz::decode_entities(raw));
+  Author author;
+  const std::size_t open = s.find('(');
+  if (!s.empty() && s.back() == ')' && open != std::string::npos) {
+    std::string name = nz::collapse_whitespace(std::string_view(s).substr(open + 1, s.size() - open - 2));
+    if (!name.empty()) {
+      author.name = std::move(name);
+      return author;
+    }
+  }
+  const std::size_t lt = s.find('<');
+  if (!s.empty() && s.back() == '>' && lt != std::string::npos && lt > 0) {
+    author.name = nz::collapse_whitespace(std::string_view(s).substr(0, lt));
+    return author;
+  }
+  if (!s.empty()) author.name = s;
+  return author;
+}
+
+// A text construct: either plain text or HTML source.
+struct Text {
+  bool html = false;
+  std::string value;
+};
+
+std::optional<std::string> title_text(const Text& t) {
+  return non_empty(nz::collapse_whitespace(t.html ? nz::html_to_text(t.value) : nz::decode_entities(t.value)));
+}
+
+std::optional<std::string> body_text(const Text& t) {
+  return non_empty(t.html ? nz::html_to_text(t.value) : tidy_plain(t.value));
+}
+
+void set_body(FeedEntry& entry, const Text& body, std::string_view base) {
+  entry.content_text = body_text(body);
+  entry.content_html = body.html ? non_empty(nz::sanitize_html(body.value, base)) : std::nullopt;
+}
+
+void apply_date(FeedEntry& entry, std::optional<UnixSeconds>& target, std::string_view text) {
+  nz::ParsedDate parsed = nz::parse_date(text);
+  target = parsed.value;
+  for (std::string& flag : parsed.flags) add_unique(entry.quality, std::move(flag));
+}
+
+// Native id fallbacks, in the order the event contract documents.
+void finish_entry(FeedEntry& entry, std::string_view raw_link, std::string_view date_text) {
+  entry.native_id = std::string(trim(entry.native_id));
+  if (entry.native_id.empty()) entry.native_id = entry.url ? *entry.url : std::string(trim(raw_link));
+  if (entry.native_id.empty()) {
+    std::string material = entry.title.value_or("");
+    material.push_back('\x1f');
+    material.append(trim(date_text));
+    entry.native_id = "urn:postwire:hash:" + sha256_hex(material).substr(0, 32);
+  }
+}
+
+// A link fit for an event: absolute and not a script.
+std::optional<std::string> resolve_link(std::string_view base, std::string_view ref) {
+  if (trim(ref).empty()) return std::nullopt;
+  std::optional<std::string> url = nz::resolve_url(base, ref);
+  if (!url || nz::is_dangerous_url(*url)) return std::nullopt;
+  return url;
+}
+
+class ItemCounter {
+ public:
+  ItemCounter(std::size_t max_items, ParsedFeed& feed) : max_(max_items), feed_(feed) {}
+  // Whether the next item fits under the cap.
+  bool take() { return ++seen_ <= max_; }
+  void report() {
+    if (seen_ > max_) {
+      feed_.warnings.push_back("items_truncated: kept " + std::to_string(max_) + " of " + std::to_string(seen_));
+    }
+  }
+
+ private:
+  std::size_t max_;
+  std::size_t seen_ = 0;
+  ParsedFeed& feed_;
+};
+
+// ---------------------------------------------------------------------------
+// libxml2 plumbing.
+
+struct DocDeleter {
+  void operator()(xmlDoc* doc) const noexcept { xmlFreeDoc(doc); }
+};
+using DocPtr = std::unique_ptr<xmlDoc, DocDeleter>;
+
+struct ParserCtxtDeleter {
+  void operator()(xmlParserCtxt* ctxt) const noexcept { xmlFreeParserCtxt(ctxt); }
+};
+
+struct XmlErrors {
+  bool any = false;
+  std::string first;  // "message (line N)"
+};
+
+// The collector for the parse running on this thread. libxml2 calls the handler
+// synchronously from inside xmlCtxtReadMemory, so a thread_local is exact.
+thread_local XmlErrors* t_errors = nullptr;
+
+void collect_error(void* /*user_data*/, xmlErrorPtr error) {
+  if (t_errors == nullptr || error == nullptr || error->level == XML_ERR_WARNING || t_errors->any) return;
+  t_errors->any = true;
+  std::string message(trim(error->message == nullptr ? std::string_view("unknown error")
+                                                     : std::string_view(error->message)));
+  t_errors->first = message + " (line " + std::to_string(error->line) + ")";
+}
+
+DocPtr read_xml(std::string_view bytes, const char* encoding, int options, XmlErrors& errors) {
+  std::unique_ptr<xmlParserCtxt, ParserCtxtDeleter> ctxt(xmlNewParserCtxt());
+  if (!ctxt || ctxt->sax == nullptr) return nullptr;
+  // The structured handler wins over the generic one that prints to stderr.
+  ctxt->sax->serror = &collect_error;
+  XmlErrors* const previous = t_errors;
+  t_errors = &errors;
+  xmlDoc* doc = xmlCtxtReadMemory(ctxt.get(), bytes.data(), static_cast<int>(bytes.size()), nullptr, encoding,
+                                  options);
+  t_errors = previous;
+  return DocPtr(doc);
+}
+
+bool is_name_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+         c == '.' || c == ':';
+}
+
+// Second chance for ill-formed documents: HTML named entities (undeclared in XML)
+// become numeric references, and a '&' that starts no reference becomes "&amp;".
+// CDATA sections and comments are copied untouched.
+std::string repair_xml(std::string_view in) {
+  std::string out;
+  out.reserve(in.size() + in.size() / 32);
+  std::size_t i = 0;
+  while (i < in.size()) {
+    const char c = in[i];
+    if (c == '<' && (in.compare(i, 9, "<![CDATA[") == 0 || in.compare(i, 4, "<!--") == 0)) {
+      const bool cdata = in[i + 2] == '[';
+      const std::size_t end = in.find(cdata ? "]]>" : "-->", i);
+      const std::size_t stop = end == std::string_view::npos ? in.size() : end + 3;
+      out.append(in.substr(i, stop - i));
+      i = stop;
+      continue;
+    }
+    if (c != '&') {
+      out.push_back(c);
+      ++i;
+      continue;
+    }
+    std::size_t j = i + 1;
+    if (j < in.size() && in[j] == '#') {
+      ++j;
+      const bool hex = j < in.size() && (in[j] == 'x' || in[j] == 'X');
+      if (hex) ++j;
+      const std::size_t digits = j;
+      const auto digit = [hex](char d) {
+        return (d >= '0' && d <= '9') || (hex && ((d >= 'a' && d <= 'f') || (d >= 'A' && d <= 'F')));
+      };
+      while (j < in.size() && digit(in[j])) ++j;
+      if (j > digits && j < in.size() && in[j] == ';') {
+        out.append(in.substr(i, j + 1 - i));
+        i = j + 1;
+      } else {
+        out.append("&amp;");
+        ++i;
+      }
+      continue;
+    }
+    while (j < in.size() && j - i <= 64 && is_name_char(in[j])) ++j;
+    if (j > i + 1 && j < in.size() && in[j] == ';') {
+      const std::string_view name = in.substr(i + 1, j - i - 1);
+      const bool predefined = name == "amp" || name == "lt" || name == "gt" || name == "quot" || name == "apos";
+      const char32_t cp = predefined ? 0 : nz::html_entity_code_point(name);
+      if (cp != 0) {
+        out.append("&#").append(std::to_string(static_cast<std::uint32_t>(cp))).push_back(';');
+      } else {
+        out.append(in.substr(i, j + 1 - i));  // predefined, or perhaps declared in the DTD
+      }
+      i = j + 1;
+      continue;
+    }
+    out.append("&amp;");
+    ++i;
+  }
+  return out;
+}
+
+std::optional<std::string> charset_of(std::string_view content_type) {
+  const std::string lowered = lower(content_type);
+  const std::size_t at = lowered.find("charset=");
+  if (at == std::string::npos) return std::nullopt;
+  std::string_view value = std::string_view(content_type).substr(at + 8);
+  value = value.substr(0, value.find_first_of("; \t"));
+  if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'')) value = value.substr(1, value.size() - 2);
+  if (value.empty() || value.size() > 40) return std::nullopt;
+  return std::string(value);
+}
+
+// Whether the document says its own encoding (BOM or XML declaration), which then
+// wins over the HTTP header: servers mislabel feeds far more often than CMSes do.
+bool declares_encoding(std::string_view body) {
+  if (body.starts_with("\xEF\xBB\xBF") || body.starts_with("\xFE\xFF") || body.starts_with("\xFF\xFE")) return true;
+  if (!body.starts_with("<?xml")) return false;
+  const std::size_t end = body.find("?>");
+  return end != std::string_view::npos && end < 1024 && body.substr(0, end).find("encoding") != std::string_view::npos;
+}
+
+// ---------------------------------------------------------------------------
+// XML feeds.
+
+class XmlReader {
+ public:
+  XmlReader(const ParseOptions& options, ParsedFeed& feed) : options_(options), feed_(feed) {}
+
+  void read_rss(const xmlNode* root);
+  void read_atom(const xmlNode* root);
+
+ private:
+  static std::string_view ns_of(const xmlNode* n) { return n->ns == nullptr ? std::string_view() : sv(n->ns->href); }
+
+  static bool is(const xmlNode* n, const Ns& ns, std::string_view local) {
+    if (n->type != XML_ELEMENT_NODE) return false;
+    const std::string_view name = sv(n->name);
+    if (n->ns == nullptr) {  // an undeclared prefix leaves "dc:creator" as the name
+      return name.size() == ns.prefix.size() + 1 + local.size() && name.starts_with(ns.prefix) &&
+             name[ns.prefix.size()] == ':' && name.ends_with(local);
+    }
+    return name == local && ns_of(n) == ns.uri;
+  }
+
+  static bool is_rss(const xmlNode* n, std::string_view local) {
+    return n->type == XML_ELEMENT_NODE && sv(n->name) == local &&
+           std::find(kRssUris.begin(), kRssUris.end(), ns_of(n)) != kRssUris.end();
+  }
+
+  static bool is_atom(const xmlNode* n, std::string_view local) {
+    return n->type == XML_ELEMENT_NODE && sv(n->name) == local &&
+           (ns_of(n) == kAtom.uri || ns_of(n) == kAtom03Uri);
+  }
+
+  // Atom elements of a document whose root is an un-namespaced <feed>.
+  bool is_atom_or_plain(const xmlNode* n, std::string_view local) const {
+    return is_atom(n, local) || (plain_atom_ && n->type == XML_ELEMENT_NODE && n->ns == nullptr && sv(n->name) == local);
+  }
+
+  void append_entity(std::string& out, const xmlNode* ref) {
+    // For an entity reference node, libxml2 keeps the declaration in `children`.
+    const auto* entity = reinterpret_cast<const xmlEntity*>(ref->children);
+    if (entity != nullptr && entity->type == XML_ENTITY_DECL && entity->etype == XML_INTERNAL_GENERAL_ENTITY &&
+        entity->content != nullptr) {
+      const std::string_view content = sv(entity->content);
+      // One level only: content with further references or markup is dropped, which
+      // is what defeats "billion laughs"; the budget bounds repeated large entities.
+      if (content.find_first_of("&<") == std::string_view::npos && content.size() <= entity_budget_) {
+        entity_budget_ -= content.size();
+        out.append(content);
+      }
+      return;
+    }
+    if (entity != nullptr) return;  // external entities are never read
+    // Undeclared: the DTD (RSS 0.91's, usually) was not loaded; it meant HTML's.
+    if (const char32_t cp = nz::html_entity_code_point(sv(ref->name)); cp != 0) nz::append_utf8(out, cp);
+  }
+
+  void append_text(std::string& out, const xmlNode* parent, int depth) {
+    for (const xmlNode* child = parent->children; child != nullptr; child = child->next) {
+      switch (child->type) {
+        case XML_TEXT_NODE:
+        case XML_CDATA_SECTION_NODE:
+          out.append(sv(child->content));
+          break;
+        case XML_ENTITY_REF_NODE:
+          append_entity(out, child);
+          break;
+        case XML_ELEMENT_NODE:
+          if (depth < kMaxTextDepth) append_text(out, child, depth + 1);
+          break;
+        default:
+          break;
+      }
+    }
+  }
+
+  std::string text(const xmlNode* n) {
+    std::string out;
+    append_text(out, n, 0);
+    return out;
+  }
+
+  std::optional<std::string> attr(const xmlNode* n, std::string_view name, std::string_view ns = {}) {
+    for (const xmlAttr* a = n->properties; a != nullptr; a = a->next) {
+      if (sv(a->name) != name || (a->ns == nullptr ? std::string_view() : sv(a->ns->href)) != ns) continue;
+      std::string value;
+      for (const xmlNode* child = a->children; child != nullptr; child = child->next) {
+        if (child->type == XML_TEXT_NODE) value.append(sv(child->content));
+        if (child->type == XML_ENTITY_REF_NODE) append_entity(value, child);
+      }
+      return value;
+    }
+    return std::nullopt;
+  }
+
+  static void escape_into(std::string& out, std::string_view s, bool attribute) {
+    for (char c : s) {
+      if (c == '&') {
+        out.append("&amp;");
+      } else if (c == '<') {
+        out.append("&lt;");
+      } else if (c == '>') {
+        out.append("&gt;");
+      } else if (c == '"' && attribute) {
+        out.append("&quot;");
+      } else {
+        out.push_back(c);
+      }
+    }
+  }
+
+  // Inline XHTML (or markup a sloppy feed left unescaped) as HTML source, with local
+  // names so "xhtml:p" reads as "p".
+  void serialize_html(std::string& out, const xmlNode* parent, int depth) {
+    for (const xmlNode* child = parent->children; child != nullptr; child = child->next) {
+      switch (child->type) {
+        case XML_TEXT_NODE:
+        case XML_CDATA_SECTION_NODE:
+          escape_into(out, sv(child->content), false);
+          break;
+        case XML_ENTITY_REF_NODE: {
+          std::string expanded;
+          append_entity(expanded, child);
+          escape_into(out, expanded, false);
+          break;
+        }
+        case XML_ELEMENT_NODE: {
+          if (depth >= kMaxTextDepth) break;
+          const std::string_view name = sv(child->name);
+          out.push_back('<');
+          out.append(name);
+          for (const xmlAttr* a = child->properties; a != nullptr; a = a->next) {
+            const std::optional<std::string> value =
+                attr(child, sv(a->name), a->ns == nullptr ? std::string_view() : sv(a->ns->href));
+            out.push_back(' ');
+            out.append(sv(a->name));
+            out.append("=\"");
+            escape_into(out, value.value_or(""), true);
+            out.push_back('"');
+          }
+          out.push_back('>');
+          if (child->children == nullptr &&
+              std::find(kVoidElements.begin(), kVoidElements.end(), name) != kVoidElements.end()) {
+            break;
+          }
+          serialize_html(out, child, depth + 1);
+          out.append("</").append(name).push_back('>');
+          break;
+        }
+        default:
+          break;
+      }
+    }
+  }
+
+  static bool has_element_child(const xmlNode* n) {
+    for (const xmlNode* child = n->children; child != nullptr; child = child->next) {
+      if (child->type == XML_ELEMENT_NODE) return true;
+    }
+    return false;
+  }
+
+  // A field that holds HTML: escaped or CDATA text normally, real elements when
+  // the feed did not escape its markup.
+  Text html_field(const xmlNode* n) {
+    Text t{true, {}};
+    if (has_element_child(n)) {
+      serialize_html(t.value, n, 0);
+    } else {
+      t.value = text(n);
+    }
+    return t;
+  }
+
+  // Atom 1.0 text constructs (type text|html|xhtml or a MIME type) and Atom 0.3
+  // content (type MIME + mode xml|escaped|base64).
+  std::optional<Text> atom_text(const xmlNode* n) {
+    if (attr(n, "src")) return std::nullopt;  // out-of-line content
+    const std::string type = lower(trim(attr(n, "type").value_or("")));
+    const std::string mode = lower(trim(attr(n, "mode").value_or("")));
+    if (type == "xhtml" || type == "application/xhtml+xml" || mode == "xml" ||
+        (type == "text/html" && mode.empty() && has_element_child(n))) {
+      const xmlNode* container = n;
+      for (const xmlNode* child = n->children; child != nullptr; child = child->next) {
+        if (child->type == XML_ELEMENT_NODE && sv(child->name) == "div" &&
+            (ns_of(child) == kXhtmlUri || ns_of(child).empty())) {
+          container = child;
+          break;
+        }
+      }
+      Text t{true, {}};
+      serialize_html(t.value, container, 0);
+      return t;
+    }
+    if (mode == "base64") return std::nullopt;
+    if (type == "html" || type == "text/html") return html_field(n);
+    if (type.empty() || type == "text" || type.starts_with("text/")) return Text{false, text(n)};
+    return std::nullopt;  // images, audio, other media: no text for us
+  }
+
+  std::string base_for(const xmlNode* n) {
+    std::vector<std::string> bases;
+    for (const xmlNode* p = n; p != nullptr && p->type == XML_ELEMENT_NODE; p = p->parent) {
+      if (std::optional<std::string> base = attr(p, "base", kXmlUri)) bases.push_back(std::move(*base));
+    }
+    std::string base = options_.base_url;
+    for (auto it = bases.rbegin(); it != bases.rend(); ++it) {
+      if (std::optional<std::string> resolved = nz::resolve_url(base, *it)) base = std::move(*resolved);
+    }
+    return base;
+  }
+
+  std::optional<std::string> link_of(const xmlNode* context, std::string_view ref) {
+    return resolve_link(base_for(context), ref);
+  }
+
+  Author atom_person(const xmlNode* person) {
+    Author author;
+    for (const xmlNode* c = person->children; c != nullptr; c = c->next) {
+      if (c->type != XML_ELEMENT_NODE) continue;
+      const std::string_view name = sv(c->name);
+      if (name == "name" && !author.name) {
+        author.name = non_empty(nz::collapse_whitespace(nz::decode_entities(text(c))));
+      } else if ((name == "uri" || name == "url") && !author.url) {
+        author.url = link_of(c, text(c));
+      }
+    }
+    return author;
+  }
+
+  void read_rss_item(const xmlNode* item);
+  void read_atom_entry(const xmlNode* entry, const std::vector<Author>& feed_authors);
+
+  const ParseOptions& options_;
+  ParsedFeed& feed_;
+  std::size_t entity_budget_ = kEntityBudget;
+  bool plain_atom_ = false;
+};
+
+void XmlReader::read_rss(const xmlNode* root) {
+  const xmlNode* channel = nullptr;
+  for (const xmlNode* c = root->children; c != nullptr; c = c->next) {
+    if (is_rss(c, "channel")) {
+      channel = c;
+      break;
+    }
+  }
+  if (channel != nullptr) {
+    for (const xmlNode* c = channel->children; c != nullptr; c = c->next) {
+      if (is_rss(c, "title") && !feed_.title) {
+        feed_.title = title_text(html_field(c));
+      } else if (is_rss(c, "link") && !feed_.url) {
+        feed_.url = link_of(c, text(c));
+      } else if ((is_rss(c, "language") || is(c, kDc, "language")) && !feed_.language) {
+        feed_.language = non_empty(std::string(trim(text(c))));
+      }
+    }
+  }
+  if (!feed_.language) {
+    if (std::optional<std::string> lang = attr(root, "lang", kXmlUri)) feed_.language = non_empty(std::string(trim(*lang)));
+  }
+  // RSS 2.0 nests items in the channel; RSS 1.0 (and some broken 2.0) makes them
+  // siblings of it.
+  ItemCounter counter(options_.max_items, feed_);
+  for (const xmlNode* parent : {channel, root}) {
+    if (parent == nullptr) continue;
+    for (const xmlNode* c = parent->children; c != nullptr; c = c->next) {
+      if (is_rss(c, "item") && counter.take()) read_rss_item(c);
+    }
+  }
+  counter.report();
+}
+
+void XmlReader::read_rss_item(const xmlNode* item) {
+  FeedEntry entry;
+  const std::string base = base_for(item);
+  std::string link_text;
+  std::string guid_text;
+  bool guid_is_permalink = true;
+  std::optional<std::string> pub_date;
+  std::optional<std::string> dc_date;
+  std::optional<std::string> updated;
+  std::optional<Text> description;
+  std::optional<Text> encoded;
+  std::optional<std::string> atom_alternate;
+  std::optional<std::int64_t> slash_count;
+  std::optional<std::int64_t> thr_total;
+  std::optional<std::int64_t> replies_count;
+  std::optional<std::string> replies_url;
+  bool replies_is_feed = false;
+
+  for (const xmlNode* c = item->children; c != nullptr; c = c->next) {
+    if (c->type != XML_ELEMENT_NODE) continue;
+    if (is_rss(c, "title")) {
+      if (!entry.title) entry.title = title_text(html_field(c));
+    } else if (is_rss(c, "link")) {
+      if (link_text.empty()) link_text = std::string(trim(text(c)));
+    } else if (is_rss(c, "guid")) {
+      guid_text = std::string(trim(text(c)));
+      guid_is_permalink = lower(trim(attr(c, "isPermaLink").value_or("true"))) != "false";
+    } else if (is_rss(c, "description")) {
+      if (!description) description = html_field(c);
+    } else if (is_rss(c, "pubDate")) {
+      if (!pub_date) pub_date = text(c);
+    } else if (is_rss(c, "author")) {
+      add_author(entry.authors, rss_author(text(c)));
+    } else if (is_rss(c, "category") || is(c, kDc, "subject")) {
+      add_unique(entry.tags, nz::collapse_whitespace(nz::decode_entities(text(c))));
+    } else if (is(c, kContent, "encoded")) {
+      if (!encoded) encoded = html_field(c);
+    } else if (is(c, kDc, "creator")) {
+      Author author;
+      author.name = non_empty(nz::collapse_whitespace(nz::decode_entities(text(c))));
+      add_author(entry.authors, std::move(author));
+    } else if (is(c, kDc, "date")) {
+      if (!dc_date) dc_date = text(c);
+    } else if (is(c, kDcTerms, "modified") || is_atom(c, "updated")) {
+      if (!updated) updated = text(c);
+    } else if (is(c, kSlash, "comments")) {
+      if (!slash_count) slash_count = parse_count(text(c));
+    } else if (is(c, kWfw, "commentRss") || is(c, kWfw, "commentRSS")) {
+      if (!entry.comments_url) entry.comments_url = resolve_link(base, text(c));
+    } else if (is(c, kThr, "total")) {
+      if (!thr_total) thr_total = parse_count(text(c));
+    } else if (is(c, kThr, "in-reply-to")) {
+      if (!entry.in_reply_to) entry.in_reply_to = non_empty(std::string(trim(attr(c, "ref").value_or(""))));
+    } else if (is_atom(c, "link")) {
+      const std::string rel = lower(trim(attr(c, "rel").value_or("alternate")));
+      const std::string type = lower(attr(c, "type").value_or(""));
+      if (rel == "alternate" && !atom_alternate) {
+        atom_alternate = link_of(c, attr(c, "href").value_or(""));
+      } else if (rel == "replies") {
+        const bool feedish = type.find("xml") != std::string::npos || type.find("atom") != std::string::npos ||
+                             type.find("rss") != std::string::npos;
+        if (!replies_url || (feedish && !replies_is_feed)) {
+          if (std::optional<std::string> href = link_of(c, attr(c, "href").value_or(""))) {
+            replies_url = std::move(href);
+            replies_is_feed = feedish;
+            replies_count = parse_count(attr(c, "count", kThr.uri).value_or(""));
+          }
+        }
+      }
+    }
+  }
+
+  if (guid_text.empty()) guid_text = std::string(trim(attr(item, "about", kRdfUri).value_or("")));
+  entry.native_id = guid_text;
+  entry.url = resolve_link(base, link_text);
+  if (!entry.url && guid_is_permalink && (guid_text.starts_with("http://") || guid_text.starts_with("https://"))) {
+    entry.url = resolve_link(base, guid_text);
+  }
+  if (!entry.url) entry.url = atom_alternate;
+
+  if (description) entry.summary = body_text(*description);
+  if (encoded) {
+    set_body(entry, *encoded, base);
+  } else if (description) {
+    set_body(entry, *description, base);
+  }
+
+  const std::optional<std::string>& published_text = pub_date ? pub_date : dc_date;
+  if (published_text) apply_date(entry, entry.published_at, *published_text);
+  if (updated) apply_date(entry, entry.updated_at, *updated);
+
+  entry.comment_count = slash_count ? slash_count : thr_total ? thr_total : replies_count;
+  if (!entry.comments_url) entry.comments_url = replies_url;
+
+  finish_entry(entry, link_text, published_text.value_or(updated.value_or("")));
+  feed_.entries.push_back(std::move(entry));
+}
+
+void XmlReader::read_atom(const xmlNode* root) {
+  plain_atom_ = root->ns == nullptr;
+  std::vector<Author> feed_authors;
+  std::optional<std::string> any_link;
+  for (const xmlNode* c = root->children; c != nullptr; c = c->next) {
+    if (is_atom_or_plain(c, "title")) {
+      if (!feed_.title) {
+        if (std::optional<Text> t = atom_text(c)) feed_.title = title_text(*t);
+      }
+    } else if (is_atom_or_plain(c, "link")) {
+      const std::string rel = lower(trim(attr(c, "rel").value_or("alternate")));
+      if (rel == "alternate") {
+        const std::string type = lower(attr(c, "type").value_or("text/html"));
+        std::optional<std::string> href = link_of(c, attr(c, "href").value_or(""));
+        if (!any_link) any_link = href;
+        if (!feed_.url && type.find("html") != std::string::npos) feed_.url = href;
+      }
+    } else if (is_atom_or_plain(c, "author")) {
+      add_author(feed_authors, atom_person(c));
+    }
+  }
+  if (!feed_.url) feed_.url = any_link;
+  if (std::optional<std::string> lang = attr(root, "lang", kXmlUri)) feed_.language = non_empty(std::string(trim(*lang)));
+
+  ItemCounter counter(options_.max_items, feed_);
+  for (const xmlNode* c = root->children; c != nullptr; c = c->next) {
+    if (is_atom_or_plain(c, "entry") && counter.take()) read_atom_entry(c, feed_authors);
+  }
+  counter.report();
+}
+
+void XmlReader::read_atom_entry(const xmlNode* node, const std::vector<Author>& feed_authors) {
+  FeedEntry entry;
+  const std::string base = base_for(node);
+  std::string first_href;
+  std::optional<std::string> alternate;
+  bool alternate_is_html = false;
+  std::optional<std::string> published;
+  std::optional<std::string> issued;
+  std::optional<std::string> created;
+  std::optional<std::string> updated;
+  std::optional<Text> summary;
+  std::optional<Text> content;
+  std::string content_base;
+  std::optional<std::int64_t> slash_count;
+  std::optional<std::int64_t> thr_total;
+  std::optional<std::int64_t> replies_count;
+  std::optional<std::string> replies_url;
+  bool replies_is_feed = false;
+
+  for (const xmlNode* c = node->children; c != nullptr; c = c->next) {
+    if (c->type != XML_ELEMENT_NODE) continue;
+    if (is_atom_or_plain(c, "id")) {
+      if (entry.native_id.empty()) entry.native_id = std::string(trim(text(c)));
+    } else if (is_atom_or_plain(c, "title")) {
+      if (!entry.title) {
+        if (std::optional<Text> t = atom_text(c)) entry.title = title_text(*t);
+      }
+    } else if (is_atom_or_plain(c, "link")) {
+      const std::string rel = lower(trim(attr(c, "rel").value_or("alternate")));
+      const std::string type = lower(attr(c, "type").value_or(""));
+      const std::string href = attr(c, "href").value_or("");
+      if (rel == "alternate") {
+        if (first_href.empty()) first_href = std::string(trim(href));
+        const bool html = type.empty() || type.find("html") != std::string::npos;
+        if (!alternate || (html && !alternate_is_html)) {
+          if (std::optional<std::string> url = link_of(c, href)) {
+            alternate = std::move(url);
+            alternate_is_html = html;
+          }
+        }
+      } else if (rel == "replies") {
+        const bool feedish = type.find("xml") != std::string::npos || type.find("atom") != std::string::npos ||
+                             type.find("rss") != std::string::npos;
+        if (!replies_url || (feedish && !replies_is_feed)) {
+          if (std::optional<std::string> url = link_of(c, href)) {
+            replies_url = std::move(url);
+            replies_is_feed = feedish;
+            replies_count = parse_count(attr(c, "count", kThr.uri).value_or(""));
+          }
+        }
+      }
+    } else if (is_atom_or_plain(c, "summary")) {
+      if (!summary) summary = atom_text(c);
+    } else if (is_atom_or_plain(c, "content")) {
+      if (!content) {
+        content = atom_text(c);
+        content_base = base_for(c);
+      }
+    } else if (is_atom_or_plain(c, "author") || is_atom_or_plain(c, "contributor")) {
+      add_author(entry.authors, atom_person(c));
+    } else if (is_atom_or_plain(c, "published")) {
+      if (!published) published = text(c);
+    } else if (is_atom_or_plain(c, "issued")) {
+      if (!issued) issued = text(c);
+    } else if (is_atom_or_plain(c, "created")) {
+      if (!created) created = text(c);
+    } else if (is_atom_or_plain(c, "updated") || is_atom_or_plain(c, "modified")) {
+      if (!updated) updated = text(c);
+    } else if (is_atom_or_plain(c, "category")) {
+      std::string term = std::string(trim(attr(c, "term").value_or("")));
+      if (term.empty()) term = attr(c, "label").value_or("");
+      add_unique(entry.tags, nz::collapse_whitespace(nz::decode_entities(term)));
+    } else if (is(c, kThr, "total")) {
+      if (!thr_total) thr_total = parse_count(text(c));
+    } else if (is(c, kThr, "in-reply-to")) {
+      if (!entry.in_reply_to) entry.in_reply_to = non_empty(std::string(trim(attr(c, "ref").value_or(""))));
+    } else if (is(c, kSlash, "comments")) {
+      if (!slash_count) slash_count = parse_count(text(c));
+    } else if (is(c, kWfw, "commentRss") || is(c, kWfw, "commentRSS")) {
+      if (!entry.comments_url) entry.comments_url = resolve_link(base, text(c));
+    }
+  }
+
+  entry.url = alternate;
+  if (summary) entry.summary = body_text(*summary);
+  if (content) {
+    set_body(entry, *content, content_base);
+  } else if (summary) {
+    set_body(entry, *summary, base);
+  }
+  if (entry.authors.empty()) entry.authors = feed_authors;
+
+  const std::optional<std::string>& published_text = published ? published : issued ? issued : created;
+  if (published_text) apply_date(entry, entry.published_at, *published_text);
+  if (updated) apply_date(entry, entry.updated_at, *updated);
+
+  entry.comment_count = slash_count ? slash_count : thr_total ? thr_total : replies_count;
+  if (!entry.comments_url) entry.comments_url = replies_url;
+
+  finish_entry(entry, first_href, published_text.value_or(updated.value_or("")));
+  feed_.entries.push_back(std::move(entry));
+}
+
+Result<ParsedFeed> parse_xml(std::string_view body, const ParseOptions& options) {
+  nz::ensure_libxml2_initialized();
+  // Leading white space before the XML declaration is fatal to an XML parser and
+  // common from PHP; nothing before the root element matters, so drop it.
+  while (!body.empty() && is_ws(body.front())) body.remove_prefix(1);
+
+  std::optional<std::string> encoding;
+  if (options.content_type && !declares_encoding(body)) encoding = charset_of(*options.content_type);
+  const char* enc = encoding ? encoding->c_str() : nullptr;
+
+  ParsedFeed feed;
+  XmlErrors strict_errors;
+  DocPtr doc = read_xml(body, enc, kXmlStrictOptions, strict_errors);
+  if (doc && strict_errors.any) {
+    // Well-formed but namespace-broken (an undeclared prefix, say): usable as is.
+    feed.warnings.push_back("xml_namespace: " + strict_errors.first);
+  }
+  if (!doc) {
+    const std::string repaired = repair_xml(body);
+    XmlErrors recover_errors;
+    doc = read_xml(repaired, enc, kXmlRecoverOptions, recover_errors);
+    const std::string& reason = strict_errors.any ? strict_errors.first : recover_errors.first;
+    if (!doc || xmlDocGetRootElement(doc.get()) == nullptr) {
+      return make_error(Errc::parse, "not well-formed XML and not recoverable: " +
+                                         (reason.empty() ? std::string("no root element") : reason));
+    }
+    feed.warnings.push_back("xml_recovered: " + reason);
+  }
+
+  const xmlNode* root = xmlDocGetRootElement(doc.get());
+  if (root == nullptr) return make_error(Errc::parse, "XML document has no root element");
+  const std::string_view name = sv(root->name);
+  const std::string_view ns = root->ns == nullptr ? std::string_view() : sv(root->ns->href);
+  FeedFormat detected = FeedFormat::auto_detect;
+  if (name == "rss" || (name == "RDF" && (ns == kRdfUri || ns.empty()))) {
+    detected = FeedFormat::rss;
+  } else if (name == "feed" && (ns == kAtom.uri || ns == kAtom03Uri || ns.empty())) {
+    detected = FeedFormat::atom;
+  } else {
+    std::string message = "not a feed: root element <" + std::string(name) + ">";
+    if (!ns.empty()) message += " in namespace " + std::string(ns);
+    message += " (line " + std::to_string(xmlGetLineNo(root)) + ")";
+    if (lower(name) == "html") message += "; the document is a web page, not a feed";
+    return make_error(Errc::parse, std::move(message));
+  }
+  if (options.format != FeedFormat::auto_detect && options.format != detected) {
+    return make_error(Errc::parse, std::string("expected ") + to_string(options.format) + " but the document is " +
+                                       to_string(detected) + " (root element <" + std::string(name) + ">)");
+  }
+  feed.format = detected;
+  XmlReader reader(options, feed);
+  if (detected == FeedFormat::rss) {
+    reader.read_rss(root);
+  } else {
+    reader.read_atom(root);
+  }
+  return feed;
+}
+
+// ---------------------------------------------------------------------------
+// JSON Feed.
+
+// nlohmann's parser is iterative but its destructor and our walk are not; a cheap
+// pre-scan keeps hostile nesting out.
+bool json_depth_ok(std::string_view body) {
+  int depth = 0;
+  bool in_string = false;
+  bool escaped = false;
+  for (char c : body) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      if (++depth > kMaxJsonDepth) return false;
+    } else if (c == '}' || c == ']') {
+      --depth;
+    }
+  }
+  return true;
+}
+
+std::optional<std::string> json_string(const nlohmann::json& object, const char* key) {
+  const auto it = object.find(key);
+  if (it == object.end() || !it->is_string()) return std::nullopt;
+  return it->get<std::string>();
+}
+
+Author json_author(const nlohmann::json& value, std::string_view base) {
+  Author author;
+  if (!value.is_object()) return author;
+  if (std::optional<std::string> name = json_string(value, "name")) {
+    author.name = non_empty(nz::collapse_whitespace(nz::decode_entities(*name)));
+  }
+  if (std::optional<std::string> url = json_string(value, "url")) author.url = resolve_link(base, *url);
+  return author;
+}
+
+std::vector<Author> json_authors(const nlohmann::json& object, std::string_view base) {
+  std::vector<Author> authors;
+  if (const auto it = object.find("authors"); it != object.end() && it->is_array()) {
+    for (const nlohmann::json& a : *it) add_author(authors, json_author(a, base));
+  }
+  if (const auto it = object.find("author"); it != object.end()) add_author(authors, json_author(*it, base));
+  return authors;
+}
+
+FeedEntry json_entry(const nlohmann::json& item, std::string_view base, const std::vector<Author>& feed_authors) {
+  FeedEntry entry;
+  if (const auto it = item.find("id"); it != item.end()) {
+    if (it->is_string()) {
+      entry.native_id = it->get<std::string>();
+    } else if (it->is_number()) {
+      entry.native_id = it->dump();  // 1.0 feeds sometimes use numbers
+    }
+  }
+  std::string raw_link = json_string(item, "url").value_or("");
+  entry.url = resolve_link(base, raw_link);
+  if (!entry.url) entry.url = resolve_link(base, json_string(item, "external_url").value_or(""));
+  if (std::optional<std::string> title = json_string(item, "title")) entry.title = title_text(Text{false, *title});
+  std::optional<Text> summary;
+  if (std::optional<std::string> s = json_string(item, "summary")) summary = Text{false, *s};
+  if (summary) entry.summary = body_text(*summary);
+  if (std::optional<std::string> html = json_string(item, "content_html")) {
+    set_body(entry, Text{true, *html}, base);
+  } else if (std::optional<std::string> plain = json_string(item, "content_text")) {
+    set_body(entry, Text{false, *plain}, base);
+  } else if (summary) {
+    set_body(entry, *summary, base);
+  }
+  entry.authors = json_authors(item, base);
+  if (entry.authors.empty()) entry.authors = feed_authors;
+  const std::optional<std::string> published = json_string(item, "date_published");
+  const std::optional<std::string> modified = json_string(item, "date_modified");
+  if (published) apply_date(entry, entry.published_at, *published);
+  if (modified) apply_date(entry, entry.updated_at, *modified);
+  if (const auto it = item.find("tags"); it != item.end() && it->is_array()) {
+    for (const nlohmann::json& tag : *it) {
+      if (tag.is_string()) add_unique(entry.tags, nz::collapse_whitespace(tag.get<std::string>()));
+    }
+  }
+  if (std::optional<std::string> comments = json_string(item, "_comments_url")) {
+    entry.comments_url = resolve_link(base, *comments);
+  }
+  finish_entry(entry, raw_link, published.value_or(modified.value_or("")));
+  return entry;
+}
+
+Result<ParsedFeed> parse_json(std::string_view body, const ParseOptions& options) {
+  if (!json_depth_ok(body)) return make_error(Errc::parse, "JSON nested too deeply to be a feed");
+  nlohmann::json doc;
+  try {
+    doc = nlohmann::json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/true,
+                                /*ignore_comments=*/false);
+  } catch (const nlohmann::json::exception& e) {
+    return make_error(Errc::parse, std::string("invalid JSON: ") + e.what());
+  }
+  if (!doc.is_object()) return make_error(Errc::parse, "not a JSON Feed: the top level is not an object");
+  const std::optional<std::string> version = json_string(doc, "version");
+  const auto items = doc.find("items");
+  const bool has_items = items != doc.end() && items->is_array();
+  const bool jsonfeed_version = version && (version->starts_with("https://jsonfeed.org/version/") ||
+                                            version->starts_with("http://jsonfeed.org/version/"));
+  if (!jsonfeed_version && !has_items) {
+    return make_error(Errc::parse, "not a JSON Feed: no jsonfeed.org version and no items array");
+  }
+  if (options.format != FeedFormat::auto_detect && options.format != FeedFormat::jsonfeed) {
+    return make_error(Errc::parse,
+                      std::string("expected ") + to_string(options.format) + " but the document is a JSON Feed");
+  }
+
+  ParsedFeed feed;
+  feed.format = FeedFormat::jsonfeed;
+  const std::string& base = options.base_url;
+  if (std::optional<std::string> title = json_string(doc, "title")) feed.title = title_text(Text{false, *title});
+  if (std::optional<std::string> home = json_string(doc, "home_page_url")) feed.url = resolve_link(base, *home);
+  if (std::optional<std::string> language = json_string(doc, "language")) {
+    feed.language = non_empty(std::string(trim(*language)));
+  }
+  if (has_items) {
+    const std::vector<Author> feed_authors = json_authors(doc, base);
+    ItemCounter counter(options.max_items, feed);
+    for (const nlohmann::json& item : *items) {
+      if (!item.is_object()) {
+        feed.warnings.push_back("item_skipped: a JSON Feed item is not an object");
+        continue;
+      }
+      if (counter.take()) feed.entries.push_back(json_entry(item, base, feed_authors));
+    }
+    counter.report();
+  }
+  return feed;
+}
+
+}  // namespace
+
+const char* to_string(FeedFormat format) {
+  switch (format) {
+    case FeedFormat::auto_detect: return "auto";
+    case FeedFormat::rss: return "rss";
+    case FeedFormat::atom: return "atom";
+    case FeedFormat::jsonfeed: return "jsonfeed";
+  }
+  return "auto";
+}
+
+std::optional<FeedFormat> parse_format(std::string_view name) {
+  for (FeedFormat f : {FeedFormat::auto_detect, FeedFormat::rss, FeedFormat::atom, FeedFormat::jsonfeed}) {
+    if (name == to_string(f)) return f;
+  }
+  return std::nullopt;
+}
+
+Result<ParsedFeed> parse_feed(std::string_view body, const ParseOptions& options) {
+  if (body.size() > kMaxFeedBytes) {
+    return make_error(Errc::too_large, "document is " + std::to_string(body.size()) + " bytes; the limit is " +
+                                           std::to_string(kMaxFeedBytes));
+  }
+  std::size_t start = body.starts_with("\xEF\xBB\xBF") ? 3 : 0;
+  while (start < body.size() && is_ws(body[start])) ++start;
+  if (start == body.size()) return make_error(Errc::parse, "empty document");
+  const char first = body[start];
+  try {
+    if (options.format == FeedFormat::jsonfeed || (options.format == FeedFormat::auto_detect && first == '{')) {
+      return parse_json(body.substr(start), options);
+    }
+    if (first == '{' || first == '[') {
+      return make_error(Errc::parse, std::string("expected ") + to_string(options.format) +
+                                         " but the document looks like JSON");
+    }
+    return parse_xml(body, options);
+  } catch (const std::bad_alloc&) {
+    return make_error(Errc::too_large, "out of memory while parsing the document");
+  } catch (const std::exception& e) {
+    return make_error(Errc::parse, std::string("unexpected failure while parsing: ") + e.what());
+  }
+}
+
+}  // namespace postwire::feed

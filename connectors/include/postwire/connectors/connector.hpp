@@ -1,0 +1,102 @@
+// A connector fetches one source and maps what it finds to posts and comments.
+// Everything else (scheduling, timeouts, backoff, dedupe, publishing, acks and
+// the shared per-source metrics) belongs to the polling driver in daemon/.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+#include <yaml-cpp/yaml.h>
+
+#include "postwire/connectors/fetcher.hpp"
+#include "postwire/schema/event.hpp"
+#include "postwire/schema/result.hpp"
+
+namespace postwire {
+
+// What the config layer knows about one source; connector-specific keys are in
+// `options`, already checked against the factory's option specs.
+struct SourceSpec {
+  std::string id;
+  std::string type;
+  std::string url;  // absolute (file paths already resolved against the config folder)
+  std::chrono::milliseconds interval{std::chrono::minutes(5)};
+  std::chrono::milliseconds timeout{std::chrono::seconds(30)};
+  std::size_t max_document_bytes = 16 * 1024 * 1024;
+  std::optional<std::string> timezone;  // IANA zone for dates without one
+  YAML::Node options;                   // connector-specific keys
+
+  bool operator==(const SourceSpec& other) const;
+};
+
+// An item the connector saw but could not turn into an event. It is
+// dead-lettered by the driver with this reason, never dropped in silence.
+struct ItemFailure {
+  std::string reason;    // short machine token, e.g. "comment_feed_fetch"
+  std::string message;   // human explanation
+  std::string locator;   // URL or native id of what failed
+  std::string excerpt;   // at most a few KiB of the offending input
+};
+
+struct PollBatch {
+  std::optional<std::string> source_title;
+  std::vector<PostData> posts;        // finalized (ids and hashes set), document order
+  std::vector<CommentData> comments;  // finalized, grouped by post, document order
+  std::vector<ItemFailure> failures;
+  bool not_modified = false;          // the source answered 304
+  // HTTP validators of this fetch. The driver hands them back in the next
+  // PollContext only once every event of this batch was acknowledged, so a
+  // 304 can never hide events that were never delivered.
+  std::optional<std::string> etag;
+  std::optional<std::string> last_modified;
+};
+
+struct PollContext {
+  Fetcher& fetcher;
+  std::chrono::system_clock::time_point now;
+  std::optional<std::string> etag;           // from the last fully acknowledged poll
+  std::optional<std::string> last_modified;
+};
+
+class Connector {
+ public:
+  virtual ~Connector() = default;
+  // One poll of the source. An Error means the source as a whole failed (the
+  // driver backs off and retries); per-item problems go to PollBatch::failures.
+  virtual boost::asio::awaitable<Result<PollBatch>> poll(PollContext& ctx) = 0;
+};
+
+// Declarative description of a connector-specific config key.
+struct OptionSpec {
+  enum class Kind { string, string_list, boolean, integer, duration };
+  std::string name;
+  Kind kind = Kind::string;
+  std::string help;
+};
+
+struct ConnectorFactory {
+  std::string type;  // the `type:` value in a source's config
+  std::vector<OptionSpec> options;
+  std::function<Result<std::unique_ptr<Connector>>(const SourceSpec&)> create;
+};
+
+class ConnectorRegistry {
+ public:
+  void add(ConnectorFactory factory);
+  const ConnectorFactory* find(const std::string& type) const;
+  std::vector<std::string> types() const;
+
+ private:
+  std::map<std::string, ConnectorFactory> factories_;
+};
+
+// One explicit registration call per built-in connector lives in here.
+void register_builtin_connectors(ConnectorRegistry& registry);
+
+}  // namespace postwire

@@ -1,0 +1,209 @@
+#include "normalise/urls.hpp"
+
+#include <curl/curl.h>
+
+#include <array>
+#include <memory>
+
+namespace postwire::normalise {
+namespace {
+
+struct CurluDeleter {
+  void operator()(CURLU* handle) const noexcept { curl_url_cleanup(handle); }
+};
+using CurluPtr = std::unique_ptr<CURLU, CurluDeleter>;
+
+bool is_ascii_alpha(char c) noexcept { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+bool is_ascii_digit(char c) noexcept { return c >= '0' && c <= '9'; }
+char ascii_lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+// Browsers drop leading and trailing C0 controls and spaces, and tabs and newlines
+// anywhere; feeds rely on that when they wrap a long <link> over several lines.
+// Inner spaces are percent-encoded as browsers do (libcurl rejects them).
+std::string clean(std::string_view in) {
+  std::size_t begin = 0;
+  std::size_t end = in.size();
+  while (begin < end && static_cast<unsigned char>(in[begin]) <= 0x20) ++begin;
+  while (end > begin && static_cast<unsigned char>(in[end - 1]) <= 0x20) --end;
+  std::string out;
+  out.reserve(end - begin);
+  for (std::size_t i = begin; i < end; ++i) {
+    const char c = in[i];
+    if (c == ' ') {
+      out.append("%20");
+    } else if (c != '\t' && c != '\n' && c != '\r') {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+// Length of the RFC 3986 scheme (ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) ":"),
+// 0 when `s` does not start with one, i.e. is a relative reference.
+std::size_t scheme_length(std::string_view s) noexcept {
+  if (s.empty() || !is_ascii_alpha(s[0])) return 0;
+  for (std::size_t i = 1; i < s.size(); ++i) {
+    const char c = s[i];
+    if (c == ':') return i;
+    if (!is_ascii_alpha(c) && !is_ascii_digit(c) && c != '+' && c != '-' && c != '.') return 0;
+  }
+  return 0;
+}
+
+std::optional<std::string> get_part(CURLU* handle, CURLUPart part, unsigned int flags = 0) {
+  char* out = nullptr;
+  const CURLUcode rc = curl_url_get(handle, part, &out, flags);
+  if (rc != CURLUE_OK || out == nullptr) {
+    curl_free(out);
+    return std::nullopt;
+  }
+  std::string value(out);
+  curl_free(out);
+  return value;
+}
+
+CurluPtr parse_absolute(const std::string& url, CURLUcode* rc_out = nullptr) {
+  CurluPtr handle(curl_url());
+  if (!handle) return nullptr;
+  const CURLUcode rc = curl_url_set(handle.get(), CURLUPART_URL, url.c_str(), 0);
+  if (rc_out != nullptr) *rc_out = rc;
+  if (rc != CURLUE_OK) return nullptr;
+  return handle;
+}
+
+bool is_tracking_param(std::string_view param) {
+  const std::string_view key = param.substr(0, param.find('='));
+  std::string lower;
+  lower.reserve(key.size());
+  for (char c : key) lower.push_back(ascii_lower(c));
+  if (lower.starts_with("utm_")) return true;
+  static constexpr std::array<std::string_view, 4> kExact = {"fbclid", "gclid", "mc_cid", "mc_eid"};
+  for (std::string_view name : kExact) {
+    if (lower == name) return true;
+  }
+  return false;
+}
+
+int hex_value(char c) noexcept {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// RFC 3986 section 6.2.2: percent-encoded unreserved characters are decoded, so
+// "%7e" and "~" compare equal, and the remaining escapes use one case. That case is
+// lower, because libcurl lower-cases escapes in the parts we set back anyway.
+std::string normalise_escapes(std::string_view in) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (in[i] == '%' && i + 2 < in.size() && hex_value(in[i + 1]) >= 0 && hex_value(in[i + 2]) >= 0) {
+      const int value = hex_value(in[i + 1]) * 16 + hex_value(in[i + 2]);
+      const char decoded = static_cast<char>(value);
+      if (is_ascii_alpha(decoded) || is_ascii_digit(decoded) || decoded == '-' || decoded == '.' ||
+          decoded == '_' || decoded == '~') {
+        out.push_back(decoded);
+      } else {
+        out.push_back('%');
+        out.push_back(kHex[value >> 4]);
+        out.push_back(kHex[value & 0xF]);
+      }
+      i += 2;
+    } else {
+      out.push_back(in[i]);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::optional<std::string> resolve_url(std::string_view base, std::string_view ref) {
+  const std::string r = clean(ref);
+  if (scheme_length(r) > 0) {
+    CURLUcode rc = CURLUE_OK;
+    if (CurluPtr handle = parse_absolute(r, &rc)) return get_part(handle.get(), CURLUPART_URL);
+    // mailto:, tel:, magnet: ... are absolute already; nothing to resolve or check.
+    if (rc == CURLUE_UNSUPPORTED_SCHEME && r.size() > scheme_length(r) + 1) return r;
+    return std::nullopt;
+  }
+
+  const std::string b = clean(base);
+  if (scheme_length(b) == 0) return std::nullopt;
+  CurluPtr handle = parse_absolute(b);
+  if (!handle) return std::nullopt;
+  // libcurl treats "" and "#frag" like "." (it drops the last path segment and the
+  // query); RFC 3986 keeps the whole base, so those two cases are done here.
+  if (r.empty() || r.front() == '#') {
+    if (curl_url_set(handle.get(), CURLUPART_FRAGMENT, nullptr, 0) != CURLUE_OK) return std::nullopt;
+    if (r.size() > 1 && curl_url_set(handle.get(), CURLUPART_FRAGMENT, r.c_str() + 1, 0) != CURLUE_OK) {
+      return std::nullopt;
+    }
+    return get_part(handle.get(), CURLUPART_URL);
+  }
+  if (curl_url_set(handle.get(), CURLUPART_URL, r.c_str(), 0) != CURLUE_OK) return std::nullopt;
+  return get_part(handle.get(), CURLUPART_URL);
+}
+
+std::optional<std::string> canonical_url(std::string_view url) {
+  const std::string u = clean(url);
+  if (scheme_length(u) == 0) return std::nullopt;
+  CurluPtr handle = parse_absolute(u);
+  if (!handle) return std::nullopt;
+  CURLU* h = handle.get();
+
+  if (std::optional<std::string> host = get_part(h, CURLUPART_HOST)) {
+    for (char& c : *host) c = ascii_lower(c);
+    if (curl_url_set(h, CURLUPART_HOST, host->c_str(), 0) != CURLUE_OK) return std::nullopt;
+  }
+  if (curl_url_set(h, CURLUPART_FRAGMENT, nullptr, 0) != CURLUE_OK) return std::nullopt;
+  if (std::optional<std::string> path = get_part(h, CURLUPART_PATH)) {
+    const std::string normalised = normalise_escapes(*path);
+    if (curl_url_set(h, CURLUPART_PATH, normalised.c_str(), 0) != CURLUE_OK) return std::nullopt;
+  }
+  if (std::optional<std::string> query = get_part(h, CURLUPART_QUERY)) {
+    std::string kept;
+    std::string_view rest = *query;
+    while (!rest.empty()) {
+      const std::size_t amp = rest.find('&');
+      const std::string_view param = rest.substr(0, amp);
+      rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
+      if (param.empty() || is_tracking_param(param)) continue;
+      if (!kept.empty()) kept.push_back('&');
+      kept.append(normalise_escapes(param));
+    }
+    if (curl_url_set(h, CURLUPART_QUERY, kept.empty() ? nullptr : kept.c_str(), 0) != CURLUE_OK) {
+      return std::nullopt;
+    }
+  }
+  return get_part(h, CURLUPART_URL, CURLU_NO_DEFAULT_PORT);
+}
+
+bool is_dangerous_url(std::string_view url) {
+  std::string scheme;
+  bool started = false;
+  bool colon = false;
+  for (char c : url) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (!started && byte <= 0x20) continue;  // leading controls and spaces
+    started = true;
+    if (c == '\t' || c == '\n' || c == '\r') continue;
+    if (c == ':') {
+      colon = true;
+      break;
+    }
+    if (!is_ascii_alpha(c) && !is_ascii_digit(c) && c != '+' && c != '-' && c != '.') return false;
+    scheme.push_back(ascii_lower(c));
+    if (scheme.size() > 16) return false;
+  }
+  static constexpr std::array<std::string_view, 5> kDangerous = {"javascript", "vbscript", "data",
+                                                                 "livescript", "mocha"};
+  for (std::string_view name : kDangerous) {
+    if (colon && scheme == name) return true;
+  }
+  return false;
+}
+
+}  // namespace postwire::normalise

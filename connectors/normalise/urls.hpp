@@ -1,0 +1,32 @@
+// URL resolution and canonicalisation for links found in feeds and in the HTML
+// inside them. Feeds are written by hand and by a thousand CMSes, so every
+// function here accepts sloppy input and answers nullopt rather than guessing.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace postwire::normalise {
+
+// Resolves `ref` against `base` as RFC 3986 section 5.2 describes. Surrounding
+// white space (and tabs/newlines inside, as browsers do) is removed from both first.
+// An absolute `ref` with a scheme libcurl knows comes back normalised (dot segments
+// removed, spaces percent-encoded); one with any other scheme (mailto:, tel:, and
+// also javascript: -- check is_dangerous_url) comes back as written. nullopt when
+// the result would not be an absolute URL, e.g. a relative ref with an empty base.
+std::optional<std::string> resolve_url(std::string_view base, std::string_view ref);
+
+// The form used to tell whether two links point at the same thing: scheme and host
+// lower-cased, default port dropped, fragment dropped, dot segments resolved and
+// tracking parameters (utm_*, fbclid, gclid, mc_cid, mc_eid) removed from the query,
+// other parameters kept in their order. Only absolute URLs with a scheme libcurl
+// knows are accepted; anything else is nullopt.
+std::optional<std::string> canonical_url(std::string_view url);
+
+// True when the URL's scheme can run code or smuggle content in a browser
+// (javascript:, vbscript:, data:, and the historical livescript:/mocha:). Control
+// characters and white space a browser would ignore are ignored here too.
+bool is_dangerous_url(std::string_view url);
+
+}  // namespace postwire::normalise

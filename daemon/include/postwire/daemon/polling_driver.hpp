@@ -1,0 +1,90 @@
+// The generic polling driver: it owns scheduling, backoff, the per-source
+// metrics, dedupe decisions, publishing and acknowledgements. Connectors only
+// fetch and map (connectors/include/postwire/connectors/connector.hpp).
+//
+// One post's path: source_loop -> poll_once -> Connector::poll -> DedupeStore::classify
+// -> KafkaPublisher::produce -> delivery report -> DedupeStore::acknowledge -> flush.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include "postwire/connectors/connector.hpp"
+#include "postwire/daemon/config.hpp"
+#include "postwire/daemon/dedupe_store.hpp"
+#include "postwire/daemon/kafka_publisher.hpp"
+#include "postwire/daemon/metrics.hpp"
+#include "postwire/schema/event.hpp"
+
+namespace postwire {
+
+struct RunTotals {
+  std::uint64_t sources_polled = 0;
+  std::uint64_t source_errors = 0;  // polls that failed as a whole
+  std::uint64_t produced = 0;
+  std::uint64_t published = 0;      // post and comment events acknowledged
+  std::uint64_t duplicates = 0;
+  std::uint64_t undelivered = 0;    // delivery reports that failed
+  std::uint64_t dead_lettered = 0;  // dead-letter events acknowledged
+};
+
+class PollingDriver {
+ public:
+  using AckObserver = std::function<void(const Event&, const Delivery&)>;
+
+  PollingDriver(boost::asio::io_context& io, const KafkaConfig& kafka, const ConnectorRegistry& registry,
+                Fetcher& fetcher, DedupeStore& store, KafkaPublisher& publisher, Metrics& metrics);
+  ~PollingDriver();
+
+  // Daemon mode: one coroutine per source on the loop, polling every interval.
+  void start(const std::vector<SourceSpec>& sources);
+  // SIGHUP: starts new sources, restarts changed ones, stops removed ones.
+  // Polls already running finish; their in-flight events are not touched.
+  void apply(const std::vector<SourceSpec>& sources);
+  // Stops scheduling new polls.
+  void stop();
+
+  // `once` mode: polls every source one time and returns when all polls are done
+  // (deliveries may still be in flight: drain the publisher afterwards).
+  boost::asio::awaitable<void> poll_all_once(const std::vector<SourceSpec>& sources);
+
+  void set_ack_observer(AckObserver observer) { observer_ = std::move(observer); }
+  const RunTotals& totals() const { return totals_; }
+
+ private:
+  struct Source;
+  struct Batch;
+  std::shared_ptr<Source> make_source(const SourceSpec& spec);
+  boost::asio::awaitable<void> source_loop(std::shared_ptr<Source> source);
+  boost::asio::awaitable<bool> poll_once(Source& source);
+  // Coroutine parameters are taken by value: a reference could outlive its referent.
+  boost::asio::awaitable<void> publish(std::shared_ptr<Batch> batch, Event event);
+  boost::asio::awaitable<void> dead_letter(std::shared_ptr<Batch> batch, ItemFailure failure);
+  void finish_batch(Batch& batch);
+
+  boost::asio::io_context& io_;
+  KafkaConfig kafka_;
+  const ConnectorRegistry& registry_;
+  Fetcher& fetcher_;
+  DedupeStore& store_;
+  KafkaPublisher& publisher_;
+  Metrics& metrics_;
+  AckObserver observer_;
+  std::map<std::string, std::shared_ptr<Source>> sources_;
+  RunTotals totals_;
+  bool stopped_ = false;
+};
+
+// Poll delay after `failures` consecutive failed polls: the interval when
+// healthy, doubling per failure (from a 1 s floor) up to max(interval, 30 min).
+std::chrono::milliseconds next_poll_delay(std::chrono::milliseconds interval, int failures);
+
+}  // namespace postwire

@@ -1,0 +1,105 @@
+// postwire: polls web sources for posts and comments and publishes them to Kafka.
+#include <iostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "postwire/daemon/commands.hpp"
+
+namespace {
+
+constexpr const char* kUsage = R"(usage:
+  postwire run   --config FILE [--print-events] [COMMON]   run the daemon until SIGTERM/SIGINT (SIGHUP reloads)
+  postwire once  --config FILE [--print-events] [COMMON]   poll every source once, publish, print a summary
+  postwire check --config FILE [COMMON]                    validate the configuration (exit 78 if invalid)
+  postwire parse [--format auto|rss|atom|jsonfeed] [--base-url URL] [--source-id ID] FILE
+                                                           print the events one document yields
+  postwire version
+COMMON: --set dotted.key=value (repeatable)  --log-format text|json  --log-level trace|debug|info|warn|error
+)";
+
+int usage_error(const std::string& message) {
+  std::cerr << "postwire: " << message << "\n" << kUsage;
+  return postwire::kExitUsage;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty()) return usage_error("missing command");
+  const std::string command = args[0];
+  if (command == "--help" || command == "-h" || command == "help") {
+    std::cout << kUsage;
+    return 0;
+  }
+  if (command == "version" || command == "--version") {
+    std::cout << postwire::version_string() << "\n";
+    return 0;
+  }
+
+  if (command == "parse") {
+    postwire::ParseOptionsCli options;
+    for (std::size_t i = 1; i < args.size(); ++i) {
+      const auto& a = args[i];
+      auto value = [&](std::string& out) {
+        if (i + 1 >= args.size()) return false;
+        out = args[++i];
+        return true;
+      };
+      if (a == "--format") {
+        if (!value(options.format)) return usage_error("--format needs a value");
+      } else if (a == "--base-url") {
+        std::string v;
+        if (!value(v)) return usage_error("--base-url needs a value");
+        options.base_url = v;
+      } else if (a == "--source-id") {
+        if (!value(options.source_id)) return usage_error("--source-id needs a value");
+      } else if (!a.empty() && a[0] == '-' && a != "-") {
+        return usage_error("unknown option " + a);
+      } else if (options.file.empty()) {
+        options.file = a;
+      } else {
+        return usage_error("parse takes one FILE");
+      }
+    }
+    if (options.file.empty()) return usage_error("parse needs a FILE (or - for standard input)");
+    return postwire::command_parse(options);
+  }
+
+  if (command != "run" && command != "once" && command != "check") return usage_error("unknown command " + command);
+  postwire::CommonOptions options;
+  for (std::size_t i = 1; i < args.size(); ++i) {
+    const auto& a = args[i];
+    auto next = [&](const char* what) -> const std::string* {
+      if (i + 1 >= args.size()) return nullptr;
+      (void)what;
+      return &args[++i];
+    };
+    if (a == "--config" || a == "-c") {
+      const auto* v = next("--config");
+      if (v == nullptr) return usage_error("--config needs a file");
+      options.config = *v;
+    } else if (a == "--set") {
+      const auto* v = next("--set");
+      if (v == nullptr) return usage_error("--set needs dotted.key=value");
+      options.overrides.push_back(*v);
+    } else if (a == "--log-format") {
+      const auto* v = next("--log-format");
+      if (v == nullptr || (*v != "text" && *v != "json")) return usage_error("--log-format must be text or json");
+      options.log_format = *v;
+    } else if (a == "--log-level") {
+      const auto* v = next("--log-level");
+      if (v == nullptr) return usage_error("--log-level needs a level");
+      options.log_level = *v;
+    } else if (a == "--print-events" && command != "check") {
+      options.print_events = true;
+    } else {
+      return usage_error("unknown option " + a);
+    }
+  }
+  if (options.config.empty()) return usage_error(command + " needs --config FILE");
+  if (command == "run") return postwire::command_run(options);
+  if (command == "once") return postwire::command_once(options);
+  return postwire::command_check(options);
+}

@@ -1,0 +1,362 @@
+#include "postwire/daemon/polling_driver.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "postwire/schema/event_json.hpp"
+#include "postwire/schema/ids.hpp"
+#include "postwire/schema/json_writer.hpp"
+#include "postwire/schema/time.hpp"
+
+namespace postwire {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+
+struct PollingDriver::Source {
+  Source(asio::io_context& io, SourceSpec s, std::unique_ptr<Connector> c)
+      : spec(std::move(s)), connector(std::move(c)), timer(io) {}
+  SourceSpec spec;
+  std::unique_ptr<Connector> connector;
+  asio::steady_timer timer;
+  int failures = 0;
+  bool stopped = false;
+};
+
+// Everything one poll produced. The source's validators advance only once the
+// last event of the batch is acknowledged and nothing failed.
+struct PollingDriver::Batch {
+  std::string source_id;
+  SourceRef source_ref;
+  std::chrono::steady_clock::time_point fetched;
+  SourceValidators validators;
+  std::size_t outstanding = 1;  // 1 for the producing side itself, released by finish_batch
+  bool failed = false;
+};
+
+std::chrono::milliseconds next_poll_delay(std::chrono::milliseconds interval, int failures) {
+  if (failures <= 0) return interval;
+  const std::chrono::milliseconds cap = std::max<std::chrono::milliseconds>(interval, 30min);
+  std::chrono::milliseconds delay = 1s;
+  for (int i = 1; i < failures && delay < cap; ++i) delay *= 2;
+  return std::min(delay, cap);
+}
+
+PollingDriver::PollingDriver(asio::io_context& io, const KafkaConfig& kafka, const ConnectorRegistry& registry,
+                             Fetcher& fetcher, DedupeStore& store, KafkaPublisher& publisher, Metrics& metrics)
+    : io_(io),
+      kafka_(kafka),
+      registry_(registry),
+      fetcher_(fetcher),
+      store_(store),
+      publisher_(publisher),
+      metrics_(metrics) {}
+
+PollingDriver::~PollingDriver() { stop(); }
+
+std::shared_ptr<PollingDriver::Source> PollingDriver::make_source(const SourceSpec& spec) {
+  const ConnectorFactory* factory = registry_.find(spec.type);
+  if (factory == nullptr) {
+    spdlog::error("source={} unknown type {}", spec.id, spec.type);
+    return nullptr;
+  }
+  auto connector = factory->create(spec);
+  if (!connector) {
+    spdlog::error("source={} cannot be created: {}", spec.id, connector.error().message);
+    return nullptr;
+  }
+  return std::make_shared<Source>(io_, spec, std::move(*connector));
+}
+
+void PollingDriver::start(const std::vector<SourceSpec>& sources) { apply(sources); }
+
+void PollingDriver::apply(const std::vector<SourceSpec>& sources) {
+  std::map<std::string, std::shared_ptr<Source>> next;
+  for (const auto& spec : sources) {
+    auto it = sources_.find(spec.id);
+    if (it != sources_.end() && it->second->spec == spec) {
+      next[spec.id] = it->second;
+      continue;
+    }
+    if (it != sources_.end()) {
+      spdlog::info("source={} changed; restarting it", spec.id);
+      it->second->stopped = true;
+      it->second->timer.cancel();
+    } else {
+      spdlog::info("source={} added ({} {})", spec.id, spec.type, spec.url);
+    }
+    auto source = make_source(spec);
+    if (!source) continue;
+    next[spec.id] = source;
+    asio::co_spawn(io_, source_loop(source), asio::detached);
+  }
+  for (auto& [id, source] : sources_) {
+    if (next.count(id) == 0) {
+      spdlog::info("source={} removed", id);
+      source->stopped = true;
+      source->timer.cancel();
+    }
+  }
+  sources_ = std::move(next);
+}
+
+void PollingDriver::stop() {
+  stopped_ = true;
+  for (auto& [id, source] : sources_) {
+    source->stopped = true;
+    source->timer.cancel();
+  }
+}
+
+asio::awaitable<void> PollingDriver::source_loop(std::shared_ptr<Source> source) {
+  while (!source->stopped && !stopped_) {
+    const bool ok = co_await poll_once(*source);
+    source->failures = ok ? 0 : source->failures + 1;
+    if (source->stopped || stopped_) break;
+    source->timer.expires_after(next_poll_delay(source->spec.interval, source->failures));
+    boost::system::error_code ec;
+    co_await source->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+}
+
+asio::awaitable<void> PollingDriver::poll_all_once(const std::vector<SourceSpec>& sources) {
+  for (const auto& spec : sources) {
+    auto source = make_source(spec);
+    if (!source) {
+      ++totals_.source_errors;
+      continue;
+    }
+    sources_[spec.id] = source;
+  }
+  // Sources are polled concurrently; wait for all of them.
+  std::size_t remaining = sources_.size();
+  asio::steady_timer all_done(io_, asio::steady_timer::time_point::max());
+  for (auto& [id, source] : sources_) {
+    asio::co_spawn(
+        io_,
+        [this, source, &remaining, &all_done]() -> asio::awaitable<void> {
+          co_await poll_once(*source);
+          if (--remaining == 0) all_done.cancel();
+        },
+        asio::detached);
+  }
+  while (remaining > 0) {
+    boost::system::error_code ec;
+    co_await all_done.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+}
+
+asio::awaitable<bool> PollingDriver::poll_once(Source& source) {
+  const auto& spec = source.spec;
+  const auto started = std::chrono::steady_clock::now();
+  const auto validators = store_.validators(spec.id);
+  PollContext ctx{fetcher_, std::chrono::system_clock::now(), validators.etag, validators.last_modified};
+  ++totals_.sources_polled;
+  auto result = co_await source.connector->poll(ctx);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  metrics_.poll_duration_for(spec.id).Observe(seconds);
+
+  if (!result) {
+    const auto& err = result.error();
+    ++totals_.source_errors;
+    metrics_.polls.Add({{"source", spec.id}, {"outcome", "error"}}).Increment();
+    metrics_.count_source_error(spec.id, errc_name(err.code));
+    spdlog::warn("source={} poll failed: reason={} {}", spec.id, errc_name(err.code), err.message);
+    co_return false;
+  }
+  PollBatch& polled = *result;
+  const auto now = std::chrono::system_clock::now();
+  metrics_.last_success.Add({{"source", spec.id}})
+      .Set(std::chrono::duration<double>(now.time_since_epoch()).count());
+  if (polled.not_modified) {
+    metrics_.polls.Add({{"source", spec.id}, {"outcome", "not_modified"}}).Increment();
+    spdlog::debug("source={} poll: not modified ({:.3f}s)", spec.id, seconds);
+    co_return true;
+  }
+  metrics_.polls.Add({{"source", spec.id}, {"outcome", "ok"}}).Increment();
+
+  auto batch = std::make_shared<Batch>();
+  batch->source_id = spec.id;
+  batch->source_ref = SourceRef{spec.id, spec.type, spec.url, polled.source_title};
+  batch->fetched = started;
+  batch->validators = SourceValidators{polled.etag, polled.last_modified};
+  // A failed comment feed must be fetched again next time, so the validators
+  // of this poll are not kept (a 304 would otherwise hide it).
+  batch->failed = !polled.failures.empty();
+
+  const UnixMillis fetched_at =
+      std::chrono::duration_cast<std::chrono::milliseconds>(ctx.now.time_since_epoch()).count();
+  std::size_t fresh = 0;
+  std::size_t duplicates = 0;
+  auto consider = [&](Event& event, const char* kind) -> bool {
+    const auto decision = store_.classify(event.item_id(), event.content_hash());
+    if (decision.kind == DedupeDecision::Kind::duplicate) {
+      ++duplicates;
+      ++totals_.duplicates;
+      metrics_.count_item(spec.id, kind, "duplicate");
+      return false;
+    }
+    const bool updated = decision.kind == DedupeDecision::Kind::updated;
+    metrics_.count_item(spec.id, kind, updated ? "updated" : "new");
+    event.event_type = updated ? EventType::updated : EventType::created;
+    event.version = decision.version;
+    event.previous_content_hash = decision.previous_content_hash;
+    event.source = batch->source_ref;
+    event.fetched_at = fetched_at;
+    event.event_id = make_event_id(event);
+    ++fresh;
+    return true;
+  };
+
+  for (auto& post : polled.posts) {
+    Event event;
+    event.kind = EventKind::post;
+    event.post = std::move(post);
+    if (consider(event, "post")) co_await publish(batch, std::move(event));
+  }
+  for (auto& comment : polled.comments) {
+    Event event;
+    event.kind = EventKind::comment;
+    event.comment = std::move(comment);
+    if (consider(event, "comment")) co_await publish(batch, std::move(event));
+  }
+  for (const auto& failure : polled.failures) {
+    metrics_.count_item(spec.id, "item", "invalid");
+    metrics_.count_source_error(spec.id, failure.reason);
+    spdlog::warn("source={} item failed: reason={} {} ({})", spec.id, failure.reason, failure.message,
+                 failure.locator);
+    co_await dead_letter(batch, failure);
+  }
+  spdlog::debug("source={} poll: {} posts, {} comments, {} new/updated, {} duplicates, {} failures ({:.3f}s)",
+                spec.id, polled.posts.size(), polled.comments.size(), fresh, duplicates, polled.failures.size(),
+                seconds);
+  finish_batch(*batch);
+  co_return true;
+}
+
+asio::awaitable<void> PollingDriver::publish(std::shared_ptr<Batch> batch, Event event) {
+  const bool is_post = event.kind == EventKind::post;
+  OutgoingMessage message;
+  message.topic = is_post ? kafka_.topic_posts : kafka_.topic_comments;
+  message.key = event.thread_key();
+  message.payload = to_json(event);
+  const std::string ce_time = format_rfc3339_millis(event.fetched_at);
+  message.headers = {
+      {"ce_specversion", "1.0"},
+      {"ce_id", event.event_id},
+      {"ce_source", "postwire/" + event.source.id},
+      {"ce_type", std::string("io.postwire.") + to_string(event.kind) + "." + to_string(event.event_type)},
+      {"ce_time", ce_time},
+      {"content-type", "application/json"},
+  };
+  store_.mark_in_flight(event.item_id(), event.content_hash(), event.version);
+  ++batch->outstanding;
+  ++totals_.produced;
+  auto shared_event = std::make_shared<Event>(std::move(event));
+  // Built as a named object: GCC 12 mishandles lambda temporaries inside co_await expressions.
+  DeliveryHandler on_delivery = [this, batch, shared_event](Result<Delivery> r) {
+    const Event& ev = *shared_event;
+    if (r) {
+      store_.acknowledge(ev.item_id(), batch->source_id, ev.content_hash(), ev.version);
+      ++totals_.published;
+      metrics_.delivery_latency.Observe(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - batch->fetched).count());
+      if (observer_) observer_(ev, *r);
+    } else {
+      store_.release(ev.item_id());
+      ++totals_.undelivered;
+      batch->failed = true;
+      spdlog::error("source={} event {} for {} not delivered: {} (it will be retried on the next poll)",
+                    batch->source_id, ev.event_id, ev.item_id(), r.error().message);
+    }
+    finish_batch(*batch);
+  };
+  auto result = co_await publisher_.produce(std::move(message), std::move(on_delivery));
+  if (!result) {
+    store_.release(shared_event->item_id());
+    ++totals_.undelivered;
+    batch->failed = true;
+    spdlog::error("source={} event {} not produced: {}", batch->source_id, shared_event->event_id,
+                  result.error().message);
+    finish_batch(*batch);
+  }
+}
+
+asio::awaitable<void> PollingDriver::dead_letter(std::shared_ptr<Batch> batch, ItemFailure failure) {
+  const UnixMillis now =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
+  const std::string event_id =
+      "e_" + sha256_hex("deadletter\x1f" + batch->source_id + "\x1f" + failure.reason + "\x1f" + failure.locator +
+                        "\x1f" + std::to_string(now))
+                 .substr(0, 32);
+  OutgoingMessage message;
+  message.topic = kafka_.topic_deadletter;
+  message.key = batch->source_id;
+  JsonWriter w(message.payload);
+  w.begin_object();
+  w.key("schema");
+  w.value("postwire.deadletter/v1");
+  w.key("event_id");
+  w.value(event_id);
+  w.key("source");
+  w.begin_object();
+  w.key("id");
+  w.value(batch->source_ref.id);
+  w.key("type");
+  w.value(batch->source_ref.type);
+  w.key("url");
+  w.value(batch->source_ref.url);
+  w.key("title");
+  w.value(batch->source_ref.title);
+  w.end_object();
+  w.key("failed_at");
+  w.value(format_rfc3339_millis(now));
+  w.key("reason");
+  w.value(failure.reason);
+  w.key("message");
+  w.value(failure.message);
+  w.key("locator");
+  w.value(failure.locator);
+  w.key("excerpt");
+  w.value(failure.excerpt);
+  w.end_object();
+  message.headers = {{"ce_specversion", "1.0"},
+                     {"ce_id", event_id},
+                     {"ce_source", "postwire/" + batch->source_id},
+                     {"ce_type", "io.postwire.deadletter"},
+                     {"ce_time", format_rfc3339_millis(now)},
+                     {"content-type", "application/json"}};
+  metrics_.deadletters.Add({{"source", batch->source_id}, {"reason", failure.reason}}).Increment();
+  DeliveryHandler on_delivery = [this, source = batch->source_id](Result<Delivery> r) {
+    if (r) {
+      ++totals_.dead_lettered;
+    } else {
+      ++totals_.undelivered;
+      spdlog::error("source={} dead-letter event not delivered: {}", source, r.error().message);
+    }
+  };
+  auto result = co_await publisher_.produce(std::move(message), std::move(on_delivery));
+  if (!result) {
+    ++totals_.undelivered;
+    spdlog::error("source={} dead-letter event not produced: {}", batch->source_id, result.error().message);
+  }
+}
+
+void PollingDriver::finish_batch(Batch& batch) {
+  if (--batch.outstanding > 0) return;
+  // Every event of the poll has its delivery report.
+  if (!batch.failed) store_.set_validators(batch.source_id, batch.validators);
+  if (auto r = store_.flush(); !r) {
+    metrics_.publish_errors.Add({{"reason", "state_write"}}).Increment();
+    spdlog::error("source={} state not saved (will retry): {}", batch.source_id, r.error().message);
+  }
+  metrics_.state_items.Set(static_cast<double>(store_.size()));
+}
+
+}  // namespace postwire

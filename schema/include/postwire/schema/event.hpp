@@ -1,0 +1,93 @@
+// Event schema v1: the contract with downstream consumers (docs/events.md,
+// schema/post.v1.schema.json, schema/comment.v1.schema.json).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace postwire {
+
+// Seconds since the Unix epoch, UTC. Serialised as RFC 3339 ("2007-07-22T16:09:00Z").
+using UnixSeconds = std::int64_t;
+// Milliseconds since the Unix epoch, UTC (fetched_at keeps sub-second precision).
+using UnixMillis = std::int64_t;
+
+struct Author {
+  std::optional<std::string> name;
+  std::optional<std::string> location;
+  std::optional<std::string> url;
+  bool operator==(const Author&) const = default;
+};
+
+struct SourceRef {
+  std::string id;
+  std::string type;
+  std::string url;
+  std::optional<std::string> title;
+};
+
+struct PostData {
+  std::string id;         // stable: derived from source id + native id (see ids.hpp)
+  std::string native_id;  // the source's own identifier (guid, Atom id, JSON Feed id, ...)
+  std::optional<std::string> url;
+  std::optional<std::string> title;
+  std::optional<std::string> summary;
+  std::optional<std::string> content_text;
+  std::optional<std::string> content_html;
+  std::vector<Author> authors;
+  std::optional<UnixSeconds> published_at;
+  std::optional<UnixSeconds> updated_at;
+  std::vector<std::string> tags;
+  std::optional<std::int64_t> comment_count;
+  std::optional<std::string> comments_url;
+  std::string content_hash;  // "sha256:<hex>" over the normalised title and text
+  std::vector<std::string> quality;  // flags such as "date_missing_zone"; empty when clean
+};
+
+struct CommentData {
+  std::string id;
+  std::string native_id;
+  std::string post_id;
+  std::optional<std::string> parent_id;
+  std::optional<std::string> url;
+  Author author;
+  std::optional<std::string> content_text;
+  std::optional<std::string> content_html;
+  std::optional<UnixSeconds> published_at;
+  std::optional<UnixSeconds> updated_at;
+  std::string content_hash;
+  std::vector<std::string> quality;
+};
+
+enum class EventKind { post, comment };
+enum class EventType { created, updated, deleted };
+
+const char* to_string(EventKind kind) noexcept;
+const char* to_string(EventType type) noexcept;
+
+struct Event {
+  EventKind kind = EventKind::post;
+  std::string event_id;
+  EventType event_type = EventType::created;
+  SourceRef source;
+  UnixMillis fetched_at = 0;
+  std::int64_t version = 1;  // 1 for the first sighting, +1 per edit
+  std::optional<std::string> previous_content_hash;
+  PostData post;        // set when kind == post
+  CommentData comment;  // set when kind == comment
+
+  // The id of the post this event belongs to: the Kafka key, so a thread stays
+  // in one partition, in order.
+  const std::string& thread_key() const { return kind == EventKind::post ? post.id : comment.post_id; }
+  const std::string& item_id() const { return kind == EventKind::post ? post.id : comment.id; }
+  const std::string& content_hash() const {
+    return kind == EventKind::post ? post.content_hash : comment.content_hash;
+  }
+  const char* schema_name() const {
+    return kind == EventKind::post ? "postwire.post/v1" : "postwire.comment/v1";
+  }
+};
+
+}  // namespace postwire

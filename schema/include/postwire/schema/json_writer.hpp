@@ -1,0 +1,50 @@
+// A small streaming JSON writer for event payloads. It is the last line of
+// defence for "output is always valid UTF-8": invalid sequences become U+FFFD
+// and C0 controls are escaped, whatever a connector let through.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace postwire {
+
+class JsonWriter {
+ public:
+  explicit JsonWriter(std::string& out) : out_(out) {}
+
+  void begin_object();
+  void end_object();
+  void begin_array();
+  void end_array();
+  void key(std::string_view name);
+  void value(std::string_view text);
+  void value(const char* text) { value(std::string_view(text)); }
+  void value(const std::string& text) { value(std::string_view(text)); }
+  void value(std::int64_t number);
+  void value(bool flag);
+  void null();
+  void value(const std::optional<std::string>& text);
+  void value(const std::vector<std::string>& items);
+
+  // Number of invalid UTF-8 sequences replaced so far.
+  std::size_t replaced() const { return replaced_; }
+
+ private:
+  void separator();
+  std::string& out_;
+  std::vector<bool> first_;  // one entry per open container
+  bool after_key_ = false;
+  std::size_t replaced_ = 0;
+};
+
+// Appends `text` as a JSON string literal (quotes included), replacing invalid
+// UTF-8 with U+FFFD. Returns how many sequences it replaced.
+std::size_t append_json_string(std::string& out, std::string_view text);
+
+// True if `text` is well-formed UTF-8 (no overlongs, surrogates or > U+10FFFF).
+bool is_valid_utf8(std::string_view text);
+
+}  // namespace postwire

@@ -1,0 +1,150 @@
+#include "postwire/schema/event_json.hpp"
+
+#include "postwire/schema/json_writer.hpp"
+#include "postwire/schema/time.hpp"
+
+namespace postwire {
+namespace {
+
+void write_time(JsonWriter& w, const std::optional<UnixSeconds>& t) {
+  if (t) {
+    w.value(format_rfc3339(*t));
+  } else {
+    w.null();
+  }
+}
+
+void write_author(JsonWriter& w, const Author& a) {
+  w.begin_object();
+  w.key("name");
+  w.value(a.name);
+  w.key("location");
+  w.value(a.location);
+  w.key("url");
+  w.value(a.url);
+  w.end_object();
+}
+
+void write_post(JsonWriter& w, const PostData& p) {
+  w.begin_object();
+  w.key("id");
+  w.value(p.id);
+  w.key("native_id");
+  w.value(p.native_id);
+  w.key("url");
+  w.value(p.url);
+  w.key("title");
+  w.value(p.title);
+  w.key("summary");
+  w.value(p.summary);
+  w.key("content_text");
+  w.value(p.content_text);
+  w.key("content_html");
+  w.value(p.content_html);
+  w.key("authors");
+  w.begin_array();
+  for (const auto& a : p.authors) write_author(w, a);
+  w.end_array();
+  w.key("published_at");
+  write_time(w, p.published_at);
+  w.key("updated_at");
+  write_time(w, p.updated_at);
+  w.key("tags");
+  w.value(p.tags);
+  w.key("comment_count");
+  if (p.comment_count) {
+    w.value(*p.comment_count);
+  } else {
+    w.null();
+  }
+  w.key("comments_url");
+  w.value(p.comments_url);
+  w.key("content_hash");
+  w.value(p.content_hash);
+  w.end_object();
+}
+
+void write_comment(JsonWriter& w, const CommentData& c) {
+  w.begin_object();
+  w.key("id");
+  w.value(c.id);
+  w.key("native_id");
+  w.value(c.native_id);
+  w.key("post_id");
+  w.value(c.post_id);
+  w.key("parent_id");
+  w.value(c.parent_id);
+  w.key("url");
+  w.value(c.url);
+  w.key("author");
+  write_author(w, c.author);
+  w.key("content_text");
+  w.value(c.content_text);
+  w.key("content_html");
+  w.value(c.content_html);
+  w.key("published_at");
+  write_time(w, c.published_at);
+  w.key("updated_at");
+  write_time(w, c.updated_at);
+  w.key("content_hash");
+  w.value(c.content_hash);
+  w.end_object();
+}
+
+}  // namespace
+
+std::string to_json(const Event& event) {
+  std::string out;
+  out.reserve(1024);
+  JsonWriter w(out);
+  w.begin_object();
+  w.key("schema");
+  w.value(event.schema_name());
+  w.key("event_id");
+  w.value(event.event_id);
+  w.key("event_type");
+  w.value(to_string(event.event_type));
+  w.key("version");
+  w.value(event.version);
+  w.key("previous_content_hash");
+  w.value(event.previous_content_hash);
+  w.key("source");
+  w.begin_object();
+  w.key("id");
+  w.value(event.source.id);
+  w.key("type");
+  w.value(event.source.type);
+  w.key("url");
+  w.value(event.source.url);
+  w.key("title");
+  w.value(event.source.title);
+  w.end_object();
+  w.key("fetched_at");
+  w.value(format_rfc3339_millis(event.fetched_at));
+  const auto& quality = event.kind == EventKind::post ? event.post.quality : event.comment.quality;
+  w.key("quality");
+  w.begin_array();
+  for (const auto& flag : quality) w.value(std::string_view(flag));
+  // Invalid UTF-8 replaced on the way out is a fact consumers should see.
+  // The writer has counted replacements in everything written so far, which
+  // covers the top-level fields; the body is checked before it is written.
+  const bool body_invalid =
+      event.kind == EventKind::post
+          ? !(is_valid_utf8(event.post.title.value_or("")) && is_valid_utf8(event.post.content_text.value_or("")) &&
+              is_valid_utf8(event.post.content_html.value_or("")) && is_valid_utf8(event.post.summary.value_or("")))
+          : !(is_valid_utf8(event.comment.content_text.value_or("")) &&
+              is_valid_utf8(event.comment.content_html.value_or("")));
+  if (body_invalid || w.replaced() > 0) w.value("invalid_utf8_replaced");
+  w.end_array();
+  if (event.kind == EventKind::post) {
+    w.key("post");
+    write_post(w, event.post);
+  } else {
+    w.key("comment");
+    write_comment(w, event.comment);
+  }
+  w.end_object();
+  return out;
+}
+
+}  // namespace postwire

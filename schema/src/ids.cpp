@@ -1,0 +1,94 @@
+#include "postwire/schema/ids.hpp"
+
+#include <openssl/evp.h>
+
+#include <array>
+
+namespace postwire {
+namespace {
+
+constexpr char kUnitSeparator = '\x1f';
+
+std::string hex(const unsigned char* data, std::size_t n) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out(n * 2, '0');
+  for (std::size_t i = 0; i < n; ++i) {
+    out[2 * i] = digits[data[i] >> 4];
+    out[2 * i + 1] = digits[data[i] & 0x0f];
+  }
+  return out;
+}
+
+std::string prefixed_id(std::string_view prefix, std::string_view kind, std::string_view a, std::string_view b) {
+  std::string material;
+  material.reserve(kind.size() + a.size() + b.size() + 2);
+  material.append(kind).push_back(kUnitSeparator);
+  material.append(a).push_back(kUnitSeparator);
+  material.append(b);
+  std::string out(prefix);
+  out += sha256_hex(material).substr(0, 32);
+  return out;
+}
+
+// Trim and collapse ASCII white space runs to one space.
+void append_collapsed(std::string& out, std::string_view text) {
+  bool pending_space = false;
+  for (char c : text) {
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') {
+      pending_space = true;
+      continue;
+    }
+    if (pending_space && !out.empty() && out.back() != '\n') out.push_back(' ');
+    pending_space = false;
+    out.push_back(c);
+  }
+}
+
+}  // namespace
+
+std::string sha256_hex(std::string_view data) {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), md.data(), &len, EVP_sha256(), nullptr);
+  return hex(md.data(), len);
+}
+
+std::string make_post_id(std::string_view source_id, std::string_view native_id) {
+  return prefixed_id("p_", "post", source_id, native_id);
+}
+
+std::string make_comment_id(std::string_view source_id, std::string_view native_id) {
+  return prefixed_id("c_", "comment", source_id, native_id);
+}
+
+std::string make_content_hash(std::string_view title, std::string_view text) {
+  std::string material;
+  material.reserve(title.size() + text.size() + 1);
+  append_collapsed(material, title);
+  material.push_back('\n');
+  append_collapsed(material, text);
+  return "sha256:" + sha256_hex(material);
+}
+
+void finalize_post(std::string_view source_id, PostData& post) {
+  post.id = make_post_id(source_id, post.native_id);
+  post.content_hash = make_content_hash(post.title.value_or(""), post.content_text.value_or(""));
+}
+
+void finalize_comment(std::string_view source_id, CommentData& comment) {
+  comment.id = make_comment_id(source_id, comment.native_id);
+  comment.content_hash = make_content_hash("", comment.content_text.value_or(""));
+}
+
+std::string make_event_id(const Event& event) {
+  std::string material(event.item_id());
+  material.push_back(kUnitSeparator);
+  material += std::to_string(event.version);
+  material.push_back(kUnitSeparator);
+  material += to_string(event.event_type);
+  material.push_back(kUnitSeparator);
+  material += event.content_hash();
+  return "e_" + sha256_hex(material).substr(0, 32);
+}
+
+}  // namespace postwire

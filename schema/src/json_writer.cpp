@@ -1,0 +1,169 @@
+#include "postwire/schema/json_writer.hpp"
+
+#include <charconv>
+
+namespace postwire {
+namespace {
+
+// Length of the valid UTF-8 sequence starting at s[i], or 0 if invalid.
+std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
+  const auto b0 = static_cast<unsigned char>(s[i]);
+  if (b0 < 0x80) return 1;
+  auto cont = [&](std::size_t k) {
+    return i + k < s.size() && (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
+  };
+  if (b0 >= 0xC2 && b0 <= 0xDF) return cont(1) ? 2 : 0;
+  if (b0 >= 0xE0 && b0 <= 0xEF) {
+    if (!cont(1) || !cont(2)) return 0;
+    const auto b1 = static_cast<unsigned char>(s[i + 1]);
+    if (b0 == 0xE0 && b1 < 0xA0) return 0;   // overlong
+    if (b0 == 0xED && b1 >= 0xA0) return 0;  // UTF-16 surrogate
+    return 3;
+  }
+  if (b0 >= 0xF0 && b0 <= 0xF4) {
+    if (!cont(1) || !cont(2) || !cont(3)) return 0;
+    const auto b1 = static_cast<unsigned char>(s[i + 1]);
+    if (b0 == 0xF0 && b1 < 0x90) return 0;  // overlong
+    if (b0 == 0xF4 && b1 >= 0x90) return 0;  // > U+10FFFF
+    return 4;
+  }
+  return 0;
+}
+
+}  // namespace
+
+bool is_valid_utf8(std::string_view text) {
+  for (std::size_t i = 0; i < text.size();) {
+    const std::size_t n = utf8_sequence_length(text, i);
+    if (n == 0) return false;
+    i += n;
+  }
+  return true;
+}
+
+std::size_t append_json_string(std::string& out, std::string_view text) {
+  static constexpr char hex_digits[] = "0123456789abcdef";
+  std::size_t replaced = 0;
+  out.push_back('"');
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+      // Copy the longest plain ASCII run in one go: the common case.
+      std::size_t j = i + 1;
+      while (j < text.size()) {
+        const auto d = static_cast<unsigned char>(text[j]);
+        if (d < 0x20 || d >= 0x80 || d == '"' || d == '\\') break;
+        ++j;
+      }
+      out.append(text.data() + i, j - i);
+      i = j;
+      continue;
+    }
+    switch (c) {
+      case '"': out += "\\\""; ++i; continue;
+      case '\\': out += "\\\\"; ++i; continue;
+      case '\n': out += "\\n"; ++i; continue;
+      case '\r': out += "\\r"; ++i; continue;
+      case '\t': out += "\\t"; ++i; continue;
+      default: break;
+    }
+    if (c < 0x20) {
+      out += "\\u00";
+      out.push_back(hex_digits[c >> 4]);
+      out.push_back(hex_digits[c & 0xF]);
+      ++i;
+      continue;
+    }
+    const std::size_t n = utf8_sequence_length(text, i);
+    if (n == 0) {
+      out += "\xEF\xBF\xBD";
+      ++replaced;
+      ++i;
+      continue;
+    }
+    out.append(text.data() + i, n);
+    i += n;
+  }
+  out.push_back('"');
+  return replaced;
+}
+
+void JsonWriter::separator() {
+  if (after_key_) {
+    after_key_ = false;
+    return;
+  }
+  if (!first_.empty()) {
+    if (!first_.back()) out_.push_back(',');
+    first_.back() = false;
+  }
+}
+
+void JsonWriter::begin_object() {
+  separator();
+  out_.push_back('{');
+  first_.push_back(true);
+}
+
+void JsonWriter::end_object() {
+  out_.push_back('}');
+  first_.pop_back();
+}
+
+void JsonWriter::begin_array() {
+  separator();
+  out_.push_back('[');
+  first_.push_back(true);
+}
+
+void JsonWriter::end_array() {
+  out_.push_back(']');
+  first_.pop_back();
+}
+
+void JsonWriter::key(std::string_view name) {
+  separator();
+  replaced_ += append_json_string(out_, name);
+  out_.push_back(':');
+  after_key_ = true;
+}
+
+void JsonWriter::value(std::string_view text) {
+  separator();
+  replaced_ += append_json_string(out_, text);
+}
+
+void JsonWriter::value(std::int64_t number) {
+  separator();
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, number);
+  (void)ec;
+  out_.append(buf, end);
+}
+
+void JsonWriter::value(bool flag) {
+  separator();
+  out_ += flag ? "true" : "false";
+}
+
+void JsonWriter::null() {
+  separator();
+  out_ += "null";
+}
+
+void JsonWriter::value(const std::optional<std::string>& text) {
+  if (text) {
+    value(std::string_view(*text));
+  } else {
+    null();
+  }
+}
+
+void JsonWriter::value(const std::vector<std::string>& items) {
+  begin_array();
+  for (const auto& item : items) value(std::string_view(item));
+  end_array();
+}
+
+}  // namespace postwire

@@ -1,0 +1,59 @@
+#include "postwire/schema/time.hpp"
+
+#include <cstdio>
+
+namespace postwire {
+namespace {
+
+// Howard Hinnant's civil-from-days, the inverse of unix_from_civil.
+void civil_from_days(std::int64_t z, int& y, unsigned& m, unsigned& d) {
+  z += 719468;
+  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const auto doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const std::int64_t year = static_cast<std::int64_t>(yoe) + era * 400;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  d = doy - (153 * mp + 2) / 5 + 1;
+  m = mp < 10 ? mp + 3 : mp - 9;
+  y = static_cast<int>(year + (m <= 2 ? 1 : 0));
+}
+
+std::int64_t floor_div(std::int64_t a, std::int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+
+}  // namespace
+
+UnixSeconds unix_from_civil(int year, unsigned month, unsigned day, int hour, int minute, int second) {
+  const int y = year - (month <= 2 ? 1 : 0);
+  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const auto yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  const std::int64_t days = era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+  return days * 86400 + hour * 3600 + minute * 60 + second;
+}
+
+std::string format_rfc3339(UnixSeconds t) {
+  const std::int64_t days = floor_div(t, 86400);
+  const std::int64_t secs = t - days * 86400;
+  int y = 0;
+  unsigned m = 0;
+  unsigned d = 0;
+  civil_from_days(days, y, m, d);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02dZ", y, m, d, static_cast<int>(secs / 3600),
+                static_cast<int>(secs / 60 % 60), static_cast<int>(secs % 60));
+  return buf;
+}
+
+std::string format_rfc3339_millis(UnixMillis t) {
+  const std::int64_t secs = floor_div(t, 1000);
+  const auto ms = static_cast<int>(t - secs * 1000);
+  std::string s = format_rfc3339(secs);
+  char frac[8];
+  std::snprintf(frac, sizeof frac, ".%03d", ms);
+  s.insert(s.size() - 1, frac);
+  return s;
+}
+
+}  // namespace postwire
