@@ -348,7 +348,8 @@ class XmlReader {
  public:
   XmlReader(const ParseOptions& options, ParsedFeed& feed) : options_(options), feed_(feed) {}
 
-  void read_rss(const xmlNode* root);
+  // False when there is neither a channel nor an item: not RSS we can use.
+  bool read_rss(const xmlNode* root);
   void read_atom(const xmlNode* root);
 
  private:
@@ -580,7 +581,7 @@ class XmlReader {
   bool plain_atom_ = false;
 };
 
-void XmlReader::read_rss(const xmlNode* root) {
+bool XmlReader::read_rss(const xmlNode* root) {
   const xmlNode* channel = nullptr;
   for (const xmlNode* c = root->children; c != nullptr; c = c->next) {
     if (is_rss(c, "channel")) {
@@ -605,13 +606,18 @@ void XmlReader::read_rss(const xmlNode* root) {
   // RSS 2.0 nests items in the channel; RSS 1.0 (and some broken 2.0) makes them
   // siblings of it.
   ItemCounter counter(options_.max_items, feed_);
+  bool found_item = false;
   for (const xmlNode* parent : {channel, root}) {
     if (parent == nullptr) continue;
     for (const xmlNode* c = parent->children; c != nullptr; c = c->next) {
-      if (is_rss(c, "item") && counter.take()) read_rss_item(c);
+      if (is_rss(c, "item")) {
+        found_item = true;
+        if (counter.take()) read_rss_item(c);
+      }
     }
   }
   counter.report();
+  return channel != nullptr || found_item;
 }
 
 void XmlReader::read_rss_item(const xmlNode* item) {
@@ -857,6 +863,7 @@ Result<ParsedFeed> parse_xml(std::string_view body, const ParseOptions& options)
   const char* enc = encoding ? encoding->c_str() : nullptr;
 
   ParsedFeed feed;
+  std::string recovered_from;
   XmlErrors strict_errors;
   DocPtr doc = read_xml(body, enc, kXmlStrictOptions, strict_errors);
   if (doc && strict_errors.any) {
@@ -872,6 +879,7 @@ Result<ParsedFeed> parse_xml(std::string_view body, const ParseOptions& options)
       return make_error(Errc::parse, "not well-formed XML and not recoverable: " +
                                          (reason.empty() ? std::string("no root element") : reason));
     }
+    recovered_from = reason;
     feed.warnings.push_back("xml_recovered: " + reason);
   }
 
@@ -898,7 +906,11 @@ Result<ParsedFeed> parse_xml(std::string_view body, const ParseOptions& options)
   feed.format = detected;
   XmlReader reader(options, feed);
   if (detected == FeedFormat::rss) {
-    reader.read_rss(root);
+    if (!reader.read_rss(root)) {
+      std::string message = "RSS document without <channel> or <item>";
+      if (!recovered_from.empty()) message += "; the XML was broken: " + recovered_from;
+      return make_error(Errc::parse, std::move(message));
+    }
   } else {
     reader.read_atom(root);
   }

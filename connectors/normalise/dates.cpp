@@ -325,6 +325,7 @@ ParsedDate parse_words(std::string_view s) {
   std::vector<Token> t;
   if (!tokenize(s, t) || t.empty()) return unparseable();
   Fields f;
+  bool numeric_zone = false;
   for (std::size_t i = 0; i < t.size();) {
     const Token& tok = t[i];
     if (tok.kind == TokenKind::word) {
@@ -335,7 +336,7 @@ ParsedDate parse_words(std::string_view s) {
         w.push_back(lower(c));
       }
       ++i;
-      if (is_weekday_name(w)) continue;  // optional, and often wrong: never checked
+      if (is_weekday_name(w) || w == "at") continue;  // weekday: optional, often wrong, never checked
       if (const int m = month_from_name(w); m != 0) {
         if (f.month != 0) return unparseable();
         f.month = m;
@@ -347,6 +348,7 @@ ParsedDate parse_words(std::string_view s) {
         if (w == "am" && f.hour == 12) f.hour = 0;
         continue;
       }
+      if (f.has_zone && numeric_zone && (zone_minutes(w) || upper_case)) continue;  // "+0000 GMT": digits win
       if (f.has_zone || !apply_zone_word(w, upper_case, f, /*allow_unknown=*/f.has_time)) return unparseable();
       if (f.zone_is_gmt && (is_punct(t, i, '+') || is_punct(t, i, '-'))) {
         if (!offset_from_tokens(t, i, f.offset_seconds)) return unparseable();
@@ -402,6 +404,7 @@ ParsedDate parse_words(std::string_view s) {
       if (f.has_zone) return unparseable();
       if (!offset_from_tokens(t, i, f.offset_seconds)) return unparseable();
       f.has_zone = true;
+      numeric_zone = true;
     } else if (c == '-' && !f.has_time) {
       ++i;  // RFC 850 "22-Jul-07"
     } else {

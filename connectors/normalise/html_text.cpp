@@ -95,6 +95,20 @@ constexpr std::array<ExtraEntity, 30> kExtraEntities = {{
 
 DocPtr parse_fragment(std::string_view html) {
   ensure_libxml2_initialized();
+  // Feeds that escape their CDATA section deliver it as text; HTML has no CDATA, so
+  // the markers would otherwise show up in the output.
+  std::string_view trimmed = html;
+  while (!trimmed.empty() && (trimmed.front() == ' ' || trimmed.front() == '\n' || trimmed.front() == '\r' ||
+                              trimmed.front() == '\t')) {
+    trimmed.remove_prefix(1);
+  }
+  while (!trimmed.empty() && (trimmed.back() == ' ' || trimmed.back() == '\n' || trimmed.back() == '\r' ||
+                              trimmed.back() == '\t')) {
+    trimmed.remove_suffix(1);
+  }
+  if (trimmed.starts_with("<![CDATA[") && trimmed.ends_with("]]>") && trimmed.size() >= 12) {
+    html = trimmed.substr(9, trimmed.size() - 12);
+  }
   // An explicit <body> keeps libxml2 from wrapping leading text in an implied <p>.
   std::string buffer = "<html><body>";
   buffer.append(html.substr(0, static_cast<std::size_t>(INT_MAX) - buffer.size()));

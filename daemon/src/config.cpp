@@ -179,6 +179,9 @@ std::optional<std::string> apply_override(YAML::Node& root, const std::string& a
     if (last) {
       cur[part] = value;
     } else {
+      // Attach missing intermediate maps explicitly: yaml-cpp does not attach a
+      // node created by operator[] until something is assigned to it directly.
+      if (!cur[part]) cur[part] = YAML::Node(YAML::NodeType::Map);
       YAML::Node next = cur[part];
       cur.reset(next);
     }

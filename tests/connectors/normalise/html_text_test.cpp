@@ -47,6 +47,7 @@ const TextRow kTextRows[] = {
     {"smart&#146;quote", "smart\u2019quote"},  // Windows-1252 in a numeric reference
     {"<img src=x alt=pic>text", "text"},
     {"<p>x</p><hr><p>y</p>", "x\n\ny"},
+    {" <![CDATA[<p>escaped cdata</p>]]>\n", "escaped cdata"},
 };
 
 class HtmlToTextTable : public ::testing::TestWithParam<TextRow> {};

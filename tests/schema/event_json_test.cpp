@@ -1,0 +1,106 @@
+#include "postwire/schema/event_json.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "postwire/schema/ids.hpp"
+#include "postwire/schema/json_writer.hpp"
+#include "postwire/schema/time.hpp"
+
+namespace postwire {
+namespace {
+
+Event sample_post() {
+  Event e;
+  e.kind = EventKind::post;
+  e.source = {"political-ticker", "feed", "http://example.com/feed", "Ticker"};
+  e.fetched_at = 1'185'120'540'123;  // 2007-07-22T16:09:00.123Z
+  e.post.native_id = "http://example.com/?p=1";
+  e.post.title = "U.S. and Iran set to meet this week in Baghdad";
+  e.post.content_text = "WASHINGTON (CNN) - ...";
+  e.post.authors.push_back(Author{"CNN", std::nullopt, std::nullopt});
+  e.post.published_at = 1'185'120'540;
+  e.post.tags = {"Iran", "Iraq"};
+  e.post.comment_count = 7;
+  finalize_post("political-ticker", e.post);
+  e.event_id = make_event_id(e);
+  return e;
+}
+
+TEST(EventJson, PostHasEveryFieldInSchemaOrder) {
+  const auto j = nlohmann::ordered_json::parse(to_json(sample_post()));
+  std::vector<std::string> keys;
+  for (const auto& [k, v] : j.items()) keys.push_back(k);
+  EXPECT_EQ(keys, (std::vector<std::string>{"schema", "event_id", "event_type", "version", "previous_content_hash",
+                                            "source", "fetched_at", "quality", "post"}));
+  EXPECT_EQ(j["schema"], "postwire.post/v1");
+  EXPECT_EQ(j["event_type"], "created");
+  EXPECT_EQ(j["version"], 1);
+  EXPECT_TRUE(j["previous_content_hash"].is_null());
+  EXPECT_EQ(j["fetched_at"], "2007-07-22T16:09:00.123Z");
+  EXPECT_EQ(j["post"]["published_at"], "2007-07-22T16:09:00Z");
+  EXPECT_TRUE(j["post"]["updated_at"].is_null());  // unknown stays null, never invented
+  EXPECT_TRUE(j["post"]["url"].is_null());
+  EXPECT_EQ(j["post"]["tags"], nlohmann::json::array({"Iran", "Iraq"}));
+  EXPECT_EQ(j["post"]["comment_count"], 7);
+  EXPECT_EQ(j["post"]["authors"][0]["name"], "CNN");
+  EXPECT_TRUE(j["post"]["authors"][0]["location"].is_null());
+  EXPECT_EQ(j["source"]["title"], "Ticker");
+}
+
+TEST(EventJson, CommentCarriesThreadFields) {
+  Event e;
+  e.kind = EventKind::comment;
+  e.source = {"s", "feed", "file:///x", std::nullopt};
+  e.comment.native_id = "c-5";
+  e.comment.post_id = make_post_id("s", "p");
+  e.comment.parent_id = make_comment_id("s", "c-4");
+  e.comment.author = Author{"Rick", "Chicago Illinois", std::nullopt};
+  e.comment.content_text = "Wait ...";
+  finalize_comment("s", e.comment);
+  e.event_id = make_event_id(e);
+  const auto j = nlohmann::json::parse(to_json(e));
+  EXPECT_EQ(j["schema"], "postwire.comment/v1");
+  EXPECT_EQ(j["comment"]["post_id"], e.comment.post_id);
+  EXPECT_EQ(j["comment"]["parent_id"], e.comment.parent_id.value());
+  EXPECT_EQ(j["comment"]["author"]["location"], "Chicago Illinois");
+  EXPECT_FALSE(j.contains("post"));
+  EXPECT_TRUE(j["source"]["title"].is_null());
+}
+
+TEST(EventJson, InvalidUtf8IsReplacedAndFlagged) {
+  Event e = sample_post();
+  e.post.title = std::string("caf\xE9 \xC3\xA9");  // Latin-1 byte then valid "é"
+  const std::string out = to_json(e);
+  EXPECT_TRUE(is_valid_utf8(out));
+  const auto j = nlohmann::json::parse(out);
+  EXPECT_EQ(j["post"]["title"], "caf\xEF\xBF\xBD \xC3\xA9");
+  EXPECT_EQ(j["quality"], nlohmann::json::array({"invalid_utf8_replaced"}));
+}
+
+TEST(EventJson, ControlCharactersAreEscaped) {
+  Event e = sample_post();
+  e.post.content_text = std::string("a\x01" "b\"c\\d\n", 8);
+  const auto j = nlohmann::json::parse(to_json(e));
+  EXPECT_EQ(j["post"]["content_text"], std::string("a\x01" "b\"c\\d\n", 8));
+}
+
+TEST(JsonWriter, Utf8Validation) {
+  EXPECT_TRUE(is_valid_utf8("plain"));
+  EXPECT_TRUE(is_valid_utf8("\xE2\x82\xAC \xF0\x9F\x98\x80"));
+  EXPECT_FALSE(is_valid_utf8("\xC0\xAF"));          // overlong
+  EXPECT_FALSE(is_valid_utf8("\xED\xA0\x80"));      // surrogate
+  EXPECT_FALSE(is_valid_utf8("\xF4\x90\x80\x80"));  // > U+10FFFF
+  EXPECT_FALSE(is_valid_utf8("\xE2\x82"));          // truncated
+}
+
+TEST(Time, FormatsAndRoundTripsCivilDates) {
+  EXPECT_EQ(format_rfc3339(0), "1970-01-01T00:00:00Z");
+  EXPECT_EQ(format_rfc3339(unix_from_civil(2007, 7, 22, 16, 9, 0)), "2007-07-22T16:09:00Z");
+  EXPECT_EQ(format_rfc3339(unix_from_civil(2000, 2, 29, 23, 59, 59)), "2000-02-29T23:59:59Z");
+  EXPECT_EQ(format_rfc3339(unix_from_civil(1969, 12, 31, 23, 59, 59)), "1969-12-31T23:59:59Z");
+  EXPECT_EQ(format_rfc3339_millis(-1), "1969-12-31T23:59:59.999Z");
+}
+
+}  // namespace
+}  // namespace postwire
