@@ -52,9 +52,9 @@ constexpr std::array<std::string_view, 4> kRssUris = {"", "http://purl.org/rss/1
                                                       "http://my.netscape.com/rdf/simple/0.9/",
                                                       "http://backend.userland.com/rss2"};
 
-constexpr std::array<std::string_view, 14> kVoidElements = {"area", "base", "br",    "col",   "embed",
-                                                           "hr",   "img",  "input", "link",  "meta",
-                                                           "param", "source", "track", "wbr"};
+constexpr std::array<std::string_view, 14> kVoidElements = {"area",  "base",   "br",    "col",  "embed",
+                                                            "hr",    "img",    "input", "link", "meta",
+                                                            "param", "source", "track", "wbr"};
 
 // ---------------------------------------------------------------------------
 // Small string helpers.
@@ -159,7 +159,8 @@ struct Text {
 };
 
 std::optional<std::string> title_text(const Text& t) {
-  return non_empty(nz::collapse_whitespace(t.html ? nz::html_to_text(t.value) : nz::decode_entities(t.value)));
+  return non_empty(
+      nz::collapse_whitespace(t.html ? nz::html_to_text(t.value) : nz::decode_entities(t.value)));
 }
 
 std::optional<std::string> body_text(const Text& t) {
@@ -204,7 +205,8 @@ class ItemCounter {
   bool take() { return ++seen_ <= max_; }
   void report() {
     if (seen_ > max_) {
-      feed_.warnings.push_back("items_truncated: kept " + std::to_string(max_) + " of " + std::to_string(seen_));
+      feed_.warnings.push_back("items_truncated: kept " + std::to_string(max_) + " of " +
+                               std::to_string(seen_));
     }
   }
 
@@ -238,8 +240,9 @@ thread_local XmlErrors* t_errors = nullptr;
 void collect_error(void* /*user_data*/, xmlErrorPtr error) {
   if (t_errors == nullptr || error == nullptr || error->level == XML_ERR_WARNING || t_errors->any) return;
   t_errors->any = true;
-  std::string message(trim(error->message == nullptr ? std::string_view("unknown error")
-                                                     : std::string_view(error->message)));
+  // One line: libxml2 splits some messages ("...indicate encoding !\nBytes: ...").
+  const std::string message =
+      nz::collapse_whitespace(error->message == nullptr ? "unknown error" : error->message);
   t_errors->first = message + " (line " + std::to_string(error->line) + ")";
 }
 
@@ -250,8 +253,8 @@ DocPtr read_xml(std::string_view bytes, const char* encoding, int options, XmlEr
   ctxt->sax->serror = &collect_error;
   XmlErrors* const previous = t_errors;
   t_errors = &errors;
-  xmlDoc* doc = xmlCtxtReadMemory(ctxt.get(), bytes.data(), static_cast<int>(bytes.size()), nullptr, encoding,
-                                  options);
+  xmlDoc* doc =
+      xmlCtxtReadMemory(ctxt.get(), bytes.data(), static_cast<int>(bytes.size()), nullptr, encoding, options);
   t_errors = previous;
   return DocPtr(doc);
 }
@@ -261,20 +264,72 @@ bool is_name_char(char c) {
          c == '.' || c == ':';
 }
 
+// Length of the valid UTF-8 sequence at in[i], 0 if there is none (overlong forms,
+// surrogates and values past U+10FFFF are invalid too).
+std::size_t utf8_sequence_length(std::string_view in, std::size_t i) {
+  const auto byte = [&](std::size_t k) { return k < in.size() ? static_cast<unsigned char>(in[k]) : 0u; };
+  const unsigned b0 = byte(i);
+  const auto cont = [&](std::size_t k) { return (byte(k) & 0xC0u) == 0x80u; };
+  if (b0 < 0x80) return 1;
+  if (b0 >= 0xC2 && b0 <= 0xDF) return cont(i + 1) ? 2 : 0;
+  if (b0 >= 0xE0 && b0 <= 0xEF) {
+    const unsigned b1 = byte(i + 1);
+    if ((b0 == 0xE0 && b1 < 0xA0) || (b0 == 0xED && b1 > 0x9F)) return 0;
+    return cont(i + 1) && cont(i + 2) ? 3 : 0;
+  }
+  if (b0 >= 0xF0 && b0 <= 0xF4) {
+    const unsigned b1 = byte(i + 1);
+    if ((b0 == 0xF0 && b1 < 0x90) || (b0 == 0xF4 && b1 > 0x8F)) return 0;
+    return cont(i + 1) && cont(i + 2) && cont(i + 3) ? 4 : 0;
+  }
+  return 0;
+}
+
+// A byte that is not UTF-8 in a UTF-8 feed is nearly always Windows-1252 pasted
+// into a UTF-8 template (curly quotes from a word processor).
+void append_windows1252(std::string& out, unsigned char b) {
+  static constexpr std::array<char16_t, 32> kHigh = {
+      0x20AC, 0x0081, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
+      0x2039, 0x0152, 0x008D, 0x017D, 0x008F, 0x0090, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
+      0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x009D, 0x017E, 0x0178};
+  nz::append_utf8(out, b >= 0x80 && b <= 0x9F ? char32_t{kHigh[b - 0x80]} : char32_t{b});
+}
+
 // Second chance for ill-formed documents: HTML named entities (undeclared in XML)
-// become numeric references, and a '&' that starts no reference becomes "&amp;".
-// CDATA sections and comments are copied untouched.
-std::string repair_xml(std::string_view in) {
+// become numeric references, a '&' that starts no reference becomes "&amp;", and,
+// when the document is meant to be UTF-8, bytes that are not UTF-8 are read as
+// Windows-1252. CDATA sections and comments are kept apart from that last repair.
+std::string repair_xml(std::string_view in, bool fix_utf8) {
   std::string out;
   out.reserve(in.size() + in.size() / 32);
   std::size_t i = 0;
   while (i < in.size()) {
     const char c = in[i];
+    if (fix_utf8 && static_cast<unsigned char>(c) >= 0x80) {
+      const std::size_t n = utf8_sequence_length(in, i);
+      if (n == 0) {
+        append_windows1252(out, static_cast<unsigned char>(c));
+        ++i;
+      } else {
+        out.append(in.substr(i, n));
+        i += n;
+      }
+      continue;
+    }
     if (c == '<' && (in.compare(i, 9, "<![CDATA[") == 0 || in.compare(i, 4, "<!--") == 0)) {
       const bool cdata = in[i + 2] == '[';
       const std::size_t end = in.find(cdata ? "]]>" : "-->", i);
       const std::size_t stop = end == std::string_view::npos ? in.size() : end + 3;
-      out.append(in.substr(i, stop - i));
+      for (std::size_t k = i; k < stop;) {
+        const std::size_t n = fix_utf8 ? utf8_sequence_length(in, k) : 1;
+        if (n == 0) {
+          append_windows1252(out, static_cast<unsigned char>(in[k]));
+          ++k;
+        } else {
+          out.append(in.substr(k, n));
+          k += n;
+        }
+      }
       i = stop;
       continue;
     }
@@ -305,7 +360,8 @@ std::string repair_xml(std::string_view in) {
     while (j < in.size() && j - i <= 64 && is_name_char(in[j])) ++j;
     if (j > i + 1 && j < in.size() && in[j] == ';') {
       const std::string_view name = in.substr(i + 1, j - i - 1);
-      const bool predefined = name == "amp" || name == "lt" || name == "gt" || name == "quot" || name == "apos";
+      const bool predefined =
+          name == "amp" || name == "lt" || name == "gt" || name == "quot" || name == "apos";
       const char32_t cp = predefined ? 0 : nz::html_entity_code_point(name);
       if (cp != 0) {
         out.append("&#").append(std::to_string(static_cast<std::uint32_t>(cp))).push_back(';');
@@ -327,18 +383,41 @@ std::optional<std::string> charset_of(std::string_view content_type) {
   if (at == std::string::npos) return std::nullopt;
   std::string_view value = std::string_view(content_type).substr(at + 8);
   value = value.substr(0, value.find_first_of("; \t"));
-  if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'')) value = value.substr(1, value.size() - 2);
+  if (value.size() >= 2 && (value.front() == '"' || value.front() == '\''))
+    value = value.substr(1, value.size() - 2);
   if (value.empty() || value.size() > 40) return std::nullopt;
   return std::string(value);
+}
+
+// Whether the bytes are meant to be UTF-8: no UTF-16 BOM, no other encoding
+// declared or passed in.
+bool meant_as_utf8(std::string_view body, const char* forced_encoding) {
+  const auto is_utf8_name = [](std::string_view name) {
+    const std::string n = lower(name);
+    return n == "utf-8" || n == "utf8";
+  };
+  if (forced_encoding != nullptr && !is_utf8_name(forced_encoding)) return false;
+  if (body.starts_with("\xFE\xFF") || body.starts_with("\xFF\xFE")) return false;
+  if (body.starts_with("\xEF\xBB\xBF")) return true;
+  if (!body.starts_with("<?xml")) return true;
+  const std::string_view declaration = body.substr(0, body.find("?>"));
+  const std::size_t at = declaration.find("encoding");
+  if (at == std::string_view::npos) return true;
+  const std::size_t quote = declaration.find_first_of("\"'", at);
+  if (quote == std::string_view::npos) return true;
+  const std::size_t close = declaration.find(declaration[quote], quote + 1);
+  return is_utf8_name(declaration.substr(quote + 1, close == std::string_view::npos ? 0 : close - quote - 1));
 }
 
 // Whether the document says its own encoding (BOM or XML declaration), which then
 // wins over the HTTP header: servers mislabel feeds far more often than CMSes do.
 bool declares_encoding(std::string_view body) {
-  if (body.starts_with("\xEF\xBB\xBF") || body.starts_with("\xFE\xFF") || body.starts_with("\xFF\xFE")) return true;
+  if (body.starts_with("\xEF\xBB\xBF") || body.starts_with("\xFE\xFF") || body.starts_with("\xFF\xFE"))
+    return true;
   if (!body.starts_with("<?xml")) return false;
   const std::size_t end = body.find("?>");
-  return end != std::string_view::npos && end < 1024 && body.substr(0, end).find("encoding") != std::string_view::npos;
+  return end != std::string_view::npos && end < 1024 &&
+         body.substr(0, end).find("encoding") != std::string_view::npos;
 }
 
 // ---------------------------------------------------------------------------
@@ -353,7 +432,9 @@ class XmlReader {
   void read_atom(const xmlNode* root);
 
  private:
-  static std::string_view ns_of(const xmlNode* n) { return n->ns == nullptr ? std::string_view() : sv(n->ns->href); }
+  static std::string_view ns_of(const xmlNode* n) {
+    return n->ns == nullptr ? std::string_view() : sv(n->ns->href);
+  }
 
   static bool is(const xmlNode* n, const Ns& ns, std::string_view local) {
     if (n->type != XML_ELEMENT_NODE) return false;
@@ -377,14 +458,15 @@ class XmlReader {
 
   // Atom elements of a document whose root is an un-namespaced <feed>.
   bool is_atom_or_plain(const xmlNode* n, std::string_view local) const {
-    return is_atom(n, local) || (plain_atom_ && n->type == XML_ELEMENT_NODE && n->ns == nullptr && sv(n->name) == local);
+    return is_atom(n, local) ||
+           (plain_atom_ && n->type == XML_ELEMENT_NODE && n->ns == nullptr && sv(n->name) == local);
   }
 
   void append_entity(std::string& out, const xmlNode* ref) {
     // For an entity reference node, libxml2 keeps the declaration in `children`.
     const auto* entity = reinterpret_cast<const xmlEntity*>(ref->children);
-    if (entity != nullptr && entity->type == XML_ENTITY_DECL && entity->etype == XML_INTERNAL_GENERAL_ENTITY &&
-        entity->content != nullptr) {
+    if (entity != nullptr && entity->type == XML_ENTITY_DECL &&
+        entity->etype == XML_INTERNAL_GENERAL_ENTITY && entity->content != nullptr) {
       const std::string_view content = sv(entity->content);
       // One level only: content with further references or markup is dropped, which
       // is what defeats "billion laughs"; the budget bounds repeated large entities.
@@ -601,7 +683,8 @@ bool XmlReader::read_rss(const xmlNode* root) {
     }
   }
   if (!feed_.language) {
-    if (std::optional<std::string> lang = attr(root, "lang", kXmlUri)) feed_.language = non_empty(std::string(trim(*lang)));
+    if (std::optional<std::string> lang = attr(root, "lang", kXmlUri))
+      feed_.language = non_empty(std::string(trim(*lang)));
   }
   // RSS 2.0 nests items in the channel; RSS 1.0 (and some broken 2.0) makes them
   // siblings of it.
@@ -679,8 +762,8 @@ void XmlReader::read_rss_item(const xmlNode* item) {
       if (rel == "alternate" && !atom_alternate) {
         atom_alternate = link_of(c, attr(c, "href").value_or(""));
       } else if (rel == "replies") {
-        const bool feedish = type.find("xml") != std::string::npos || type.find("atom") != std::string::npos ||
-                             type.find("rss") != std::string::npos;
+        const bool feedish = type.find("xml") != std::string::npos ||
+                             type.find("atom") != std::string::npos || type.find("rss") != std::string::npos;
         if (!replies_url || (feedish && !replies_is_feed)) {
           if (std::optional<std::string> href = link_of(c, attr(c, "href").value_or(""))) {
             replies_url = std::move(href);
@@ -695,7 +778,8 @@ void XmlReader::read_rss_item(const xmlNode* item) {
   if (guid_text.empty()) guid_text = std::string(trim(attr(item, "about", kRdfUri).value_or("")));
   entry.native_id = guid_text;
   entry.url = resolve_link(base, link_text);
-  if (!entry.url && guid_is_permalink && (guid_text.starts_with("http://") || guid_text.starts_with("https://"))) {
+  if (!entry.url && guid_is_permalink &&
+      (guid_text.starts_with("http://") || guid_text.starts_with("https://"))) {
     entry.url = resolve_link(base, guid_text);
   }
   if (!entry.url) entry.url = atom_alternate;
@@ -740,7 +824,8 @@ void XmlReader::read_atom(const xmlNode* root) {
     }
   }
   if (!feed_.url) feed_.url = any_link;
-  if (std::optional<std::string> lang = attr(root, "lang", kXmlUri)) feed_.language = non_empty(std::string(trim(*lang)));
+  if (std::optional<std::string> lang = attr(root, "lang", kXmlUri))
+    feed_.language = non_empty(std::string(trim(*lang)));
 
   ItemCounter counter(options_.max_items, feed_);
   for (const xmlNode* c = root->children; c != nullptr; c = c->next) {
@@ -790,8 +875,8 @@ void XmlReader::read_atom_entry(const xmlNode* node, const std::vector<Author>& 
           }
         }
       } else if (rel == "replies") {
-        const bool feedish = type.find("xml") != std::string::npos || type.find("atom") != std::string::npos ||
-                             type.find("rss") != std::string::npos;
+        const bool feedish = type.find("xml") != std::string::npos ||
+                             type.find("atom") != std::string::npos || type.find("rss") != std::string::npos;
         if (!replies_url || (feedish && !replies_is_feed)) {
           if (std::optional<std::string> url = link_of(c, href)) {
             replies_url = std::move(url);
@@ -867,11 +952,12 @@ Result<ParsedFeed> parse_xml(std::string_view body, const ParseOptions& options)
   XmlErrors strict_errors;
   DocPtr doc = read_xml(body, enc, kXmlStrictOptions, strict_errors);
   if (doc && strict_errors.any) {
-    // Well-formed but namespace-broken (an undeclared prefix, say): usable as is.
-    feed.warnings.push_back("xml_namespace: " + strict_errors.first);
+    // Well-formed, with errors that do not stop the parser (an undeclared namespace
+    // prefix, an entity the unread DTD would have declared): usable as is.
+    feed.warnings.push_back("xml_warning: " + strict_errors.first);
   }
   if (!doc) {
-    const std::string repaired = repair_xml(body);
+    const std::string repaired = repair_xml(body, meant_as_utf8(body, enc));
     XmlErrors recover_errors;
     doc = read_xml(repaired, enc, kXmlRecoverOptions, recover_errors);
     const std::string& reason = strict_errors.any ? strict_errors.first : recover_errors.first;
@@ -900,8 +986,9 @@ Result<ParsedFeed> parse_xml(std::string_view body, const ParseOptions& options)
     return make_error(Errc::parse, std::move(message));
   }
   if (options.format != FeedFormat::auto_detect && options.format != detected) {
-    return make_error(Errc::parse, std::string("expected ") + to_string(options.format) + " but the document is " +
-                                       to_string(detected) + " (root element <" + std::string(name) + ">)");
+    return make_error(Errc::parse, std::string("expected ") + to_string(options.format) +
+                                       " but the document is " + to_string(detected) + " (root element <" +
+                                       std::string(name) + ">)");
   }
   feed.format = detected;
   XmlReader reader(options, feed);
@@ -954,6 +1041,10 @@ std::optional<std::string> json_string(const nlohmann::json& object, const char*
 
 Author json_author(const nlohmann::json& value, std::string_view base) {
   Author author;
+  if (value.is_string()) {  // not in the spec, but some 1.0 feeds write "author": "Name"
+    author.name = non_empty(nz::collapse_whitespace(nz::decode_entities(value.get<std::string>())));
+    return author;
+  }
   if (!value.is_object()) return author;
   if (std::optional<std::string> name = json_string(value, "name")) {
     author.name = non_empty(nz::collapse_whitespace(nz::decode_entities(*name)));
@@ -971,7 +1062,8 @@ std::vector<Author> json_authors(const nlohmann::json& object, std::string_view 
   return authors;
 }
 
-FeedEntry json_entry(const nlohmann::json& item, std::string_view base, const std::vector<Author>& feed_authors) {
+FeedEntry json_entry(const nlohmann::json& item, std::string_view base,
+                     const std::vector<Author>& feed_authors) {
   FeedEntry entry;
   if (const auto it = item.find("id"); it != item.end()) {
     if (it->is_string()) {
@@ -983,7 +1075,8 @@ FeedEntry json_entry(const nlohmann::json& item, std::string_view base, const st
   std::string raw_link = json_string(item, "url").value_or("");
   entry.url = resolve_link(base, raw_link);
   if (!entry.url) entry.url = resolve_link(base, json_string(item, "external_url").value_or(""));
-  if (std::optional<std::string> title = json_string(item, "title")) entry.title = title_text(Text{false, *title});
+  if (std::optional<std::string> title = json_string(item, "title"))
+    entry.title = title_text(Text{false, *title});
   std::optional<Text> summary;
   if (std::optional<std::string> s = json_string(item, "summary")) summary = Text{false, *s};
   if (summary) entry.summary = body_text(*summary);
@@ -1031,15 +1124,17 @@ Result<ParsedFeed> parse_json(std::string_view body, const ParseOptions& options
     return make_error(Errc::parse, "not a JSON Feed: no jsonfeed.org version and no items array");
   }
   if (options.format != FeedFormat::auto_detect && options.format != FeedFormat::jsonfeed) {
-    return make_error(Errc::parse,
-                      std::string("expected ") + to_string(options.format) + " but the document is a JSON Feed");
+    return make_error(Errc::parse, std::string("expected ") + to_string(options.format) +
+                                       " but the document is a JSON Feed");
   }
 
   ParsedFeed feed;
   feed.format = FeedFormat::jsonfeed;
   const std::string& base = options.base_url;
-  if (std::optional<std::string> title = json_string(doc, "title")) feed.title = title_text(Text{false, *title});
-  if (std::optional<std::string> home = json_string(doc, "home_page_url")) feed.url = resolve_link(base, *home);
+  if (std::optional<std::string> title = json_string(doc, "title"))
+    feed.title = title_text(Text{false, *title});
+  if (std::optional<std::string> home = json_string(doc, "home_page_url"))
+    feed.url = resolve_link(base, *home);
   if (std::optional<std::string> language = json_string(doc, "language")) {
     feed.language = non_empty(std::string(trim(*language)));
   }
@@ -1062,10 +1157,14 @@ Result<ParsedFeed> parse_json(std::string_view body, const ParseOptions& options
 
 const char* to_string(FeedFormat format) {
   switch (format) {
-    case FeedFormat::auto_detect: return "auto";
-    case FeedFormat::rss: return "rss";
-    case FeedFormat::atom: return "atom";
-    case FeedFormat::jsonfeed: return "jsonfeed";
+    case FeedFormat::auto_detect:
+      return "auto";
+    case FeedFormat::rss:
+      return "rss";
+    case FeedFormat::atom:
+      return "atom";
+    case FeedFormat::jsonfeed:
+      return "jsonfeed";
   }
   return "auto";
 }
@@ -1079,15 +1178,16 @@ std::optional<FeedFormat> parse_format(std::string_view name) {
 
 Result<ParsedFeed> parse_feed(std::string_view body, const ParseOptions& options) {
   if (body.size() > kMaxFeedBytes) {
-    return make_error(Errc::too_large, "document is " + std::to_string(body.size()) + " bytes; the limit is " +
-                                           std::to_string(kMaxFeedBytes));
+    return make_error(Errc::too_large, "document is " + std::to_string(body.size()) +
+                                           " bytes; the limit is " + std::to_string(kMaxFeedBytes));
   }
   std::size_t start = body.starts_with("\xEF\xBB\xBF") ? 3 : 0;
   while (start < body.size() && is_ws(body[start])) ++start;
   if (start == body.size()) return make_error(Errc::parse, "empty document");
   const char first = body[start];
   try {
-    if (options.format == FeedFormat::jsonfeed || (options.format == FeedFormat::auto_detect && first == '{')) {
+    if (options.format == FeedFormat::jsonfeed ||
+        (options.format == FeedFormat::auto_detect && first == '{')) {
       return parse_json(body.substr(start), options);
     }
     if (first == '{' || first == '[') {

@@ -18,7 +18,7 @@ namespace postwire::feed {
 
 enum class FeedFormat { auto_detect, rss, atom, jsonfeed };
 
-const char* to_string(FeedFormat format);                    // "auto", "rss", "atom", "jsonfeed"
+const char* to_string(FeedFormat format);                       // "auto", "rss", "atom", "jsonfeed"
 std::optional<FeedFormat> parse_format(std::string_view name);  // the inverse
 
 // Documents larger than this are refused with Errc::too_large before parsing.
@@ -36,19 +36,19 @@ struct FeedEntry {
   // guid / atom:id / JSON Feed id / RSS 1.0 rdf:about, trimmed; else the link; else
   // "urn:postwire:hash:" + the first 32 hex digits of sha256(title US date text).
   std::string native_id;
-  std::optional<std::string> url;            // item link, resolved absolute (not canonicalised)
-  std::optional<std::string> title;          // plain text, white space collapsed
-  std::optional<std::string> summary;        // plain text of description / summary
-  std::optional<std::string> content_text;   // plain text of the richest body
-  std::optional<std::string> content_html;   // sanitized HTML of that body; null if the feed only has text
+  std::optional<std::string> url;           // item link, resolved absolute (not canonicalised)
+  std::optional<std::string> title;         // plain text, white space collapsed
+  std::optional<std::string> summary;       // plain text of description / summary
+  std::optional<std::string> content_text;  // plain text of the richest body
+  std::optional<std::string> content_html;  // sanitized HTML of that body; null if the feed only has text
   std::vector<Author> authors;
   std::optional<UnixSeconds> published_at;
   std::optional<UnixSeconds> updated_at;
-  std::vector<std::string> tags;             // de-duplicated, document order
+  std::vector<std::string> tags;  // de-duplicated, document order
   std::optional<std::int64_t> comment_count;
-  std::optional<std::string> comments_url;   // the entry's comment *feed*, resolved absolute
-  std::optional<std::string> in_reply_to;    // Atom thr:in-reply-to @ref
-  std::vector<std::string> quality;          // flags such as "date_missing_zone", de-duplicated
+  std::optional<std::string> comments_url;  // the entry's comment *feed*, resolved absolute
+  std::optional<std::string> in_reply_to;   // Atom thr:in-reply-to @ref
+  std::vector<std::string> quality;         // flags such as "date_missing_zone", de-duplicated
 };
 
 struct ParsedFeed {
@@ -57,7 +57,10 @@ struct ParsedFeed {
   std::optional<std::string> url;       // channel link / Atom alternate link / home_page_url
   std::optional<std::string> language;  // channel language / xml:lang / JSON language
   std::vector<FeedEntry> entries;       // document order
-  std::vector<std::string> warnings;    // recoverable problems: "xml_recovered: ...", "items_truncated: ..."
+  // Recoverable problems, "<token>: <detail>": xml_recovered (ill-formed, parsed in
+  // recovery mode), xml_warning (well-formed, non-fatal errors), items_truncated,
+  // item_skipped (a JSON Feed item that is not an object).
+  std::vector<std::string> warnings;
 };
 
 // Errors: Errc::too_large (over kMaxFeedBytes), Errc::parse (not XML or JSON we can

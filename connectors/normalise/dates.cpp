@@ -12,7 +12,9 @@ namespace {
 constexpr std::size_t kMaxDateLength = 256;
 constexpr std::size_t kMaxTokens = 40;
 
-bool is_space(char c) noexcept { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+bool is_space(char c) noexcept {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
 bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
 bool is_alpha(char c) noexcept { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
@@ -68,15 +70,14 @@ struct ZoneName {
 };
 
 // RFC 822's names plus the abbreviations that turn up in real feeds. Ambiguous ones
-// (IST, BST is taken as British) are resolved the way most feed software does.
+// are read the usual way (CST: US Central, BST: British Summer) or left out (IST).
 constexpr std::array<ZoneName, 42> kZones = {{
-    {"ut", 0},      {"utc", 0},     {"gmt", 0},     {"z", 0},       {"est", -300},  {"edt", -240},
-    {"cst", -360},  {"cdt", -300},  {"mst", -420},  {"mdt", -360},  {"pst", -480},  {"pdt", -420},
-    {"ast", -240},  {"adt", -180},  {"akst", -540}, {"akdt", -480}, {"hst", -600},  {"nst", -210},
-    {"ndt", -150},  {"wet", 0},     {"west", 60},   {"bst", 60},    {"cet", 60},    {"cest", 120},
-    {"met", 60},    {"mest", 120},  {"eet", 120},   {"eest", 180},  {"msk", 180},   {"jst", 540},
-    {"kst", 540},   {"hkt", 480},   {"sgt", 480},   {"awst", 480},  {"acst", 570},  {"acdt", 630},
-    {"aest", 600},  {"aedt", 660},  {"nzst", 720},  {"nzdt", 780},  {"pht", 480},   {"wib", 420},
+    {"ut", 0},      {"utc", 0},     {"gmt", 0},    {"z", 0},      {"est", -300}, {"edt", -240}, {"cst", -360},
+    {"cdt", -300},  {"mst", -420},  {"mdt", -360}, {"pst", -480}, {"pdt", -420}, {"ast", -240}, {"adt", -180},
+    {"akst", -540}, {"akdt", -480}, {"hst", -600}, {"nst", -210}, {"ndt", -150}, {"wet", 0},    {"west", 60},
+    {"bst", 60},    {"cet", 60},    {"cest", 120}, {"met", 60},   {"mest", 120}, {"eet", 120},  {"eest", 180},
+    {"msk", 180},   {"jst", 540},   {"kst", 540},  {"hkt", 480},  {"sgt", 480},  {"awst", 480}, {"acst", 570},
+    {"acdt", 630},  {"aest", 600},  {"aedt", 660}, {"nzst", 720}, {"nzdt", 780}, {"pht", 480},  {"wib", 420},
 }};
 
 std::optional<int> zone_minutes(std::string_view lower_name) {
@@ -91,9 +92,9 @@ bool is_military_letter(std::string_view lower_name) {
 }
 
 int month_from_name(std::string_view w) {
-  static constexpr std::array<std::string_view, 12> kMonths = {"january", "february", "march",     "april",
-                                                               "may",     "june",     "july",      "august",
-                                                               "september", "october", "november", "december"};
+  static constexpr std::array<std::string_view, 12> kMonths = {
+      "january", "february", "march",     "april",   "may",      "june",
+      "july",    "august",   "september", "october", "november", "december"};
   if (w == "sept") return 9;
   if (w.size() < 3) return 0;
   for (std::size_t i = 0; i < kMonths.size(); ++i) {
@@ -349,7 +350,8 @@ ParsedDate parse_words(std::string_view s) {
         continue;
       }
       if (f.has_zone && numeric_zone && (zone_minutes(w) || upper_case)) continue;  // "+0000 GMT": digits win
-      if (f.has_zone || !apply_zone_word(w, upper_case, f, /*allow_unknown=*/f.has_time)) return unparseable();
+      if (f.has_zone || !apply_zone_word(w, upper_case, f, /*allow_unknown=*/f.has_time))
+        return unparseable();
       if (f.zone_is_gmt && (is_punct(t, i, '+') || is_punct(t, i, '-'))) {
         if (!offset_from_tokens(t, i, f.offset_seconds)) return unparseable();
       }

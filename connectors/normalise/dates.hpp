@@ -15,8 +15,9 @@ namespace postwire::normalise {
 
 // Quality flags parse_date can report (they end up in PostData::quality).
 inline constexpr std::string_view kDateMissingZone = "date_missing_zone";  // has a time, no zone: read as UTC
-inline constexpr std::string_view kDateUnknownZone = "date_unknown_zone";  // zone name we do not know: read as UTC
-inline constexpr std::string_view kDateUnparseable = "date_unparseable";   // value is nullopt
+inline constexpr std::string_view kDateUnknownZone =
+    "date_unknown_zone";  // zone name we do not know: read as UTC
+inline constexpr std::string_view kDateUnparseable = "date_unparseable";  // value is nullopt
 
 struct ParsedDate {
   std::optional<UnixSeconds> value;

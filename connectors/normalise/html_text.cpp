@@ -16,8 +16,8 @@
 namespace postwire::normalise {
 namespace {
 
-constexpr int kHtmlOptions = HTML_PARSE_NONET | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING | HTML_PARSE_RECOVER |
-                             HTML_PARSE_NODEFDTD | HTML_PARSE_COMPACT;
+constexpr int kHtmlOptions = HTML_PARSE_NONET | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
+                             HTML_PARSE_RECOVER | HTML_PARSE_NODEFDTD | HTML_PARSE_COMPACT;
 
 struct DocDeleter {
   void operator()(xmlDoc* doc) const noexcept { xmlFreeDoc(doc); }
@@ -39,21 +39,21 @@ bool one_of(std::string_view name, const std::array<std::string_view, N>& names)
 
 // Elements whose content is not text a reader sees, or is active content.
 constexpr std::array<std::string_view, 17> kDropped = {
-    "script", "style", "iframe", "object", "embed",  "form",  "meta",   "link",  "noscript",
-    "template", "head", "title", "svg",   "math",  "audio", "video", "canvas"};
+    "script",   "style", "iframe", "object", "embed", "form",  "meta",  "link",  "noscript",
+    "template", "head",  "title",  "svg",    "math",  "audio", "video", "canvas"};
 
 constexpr std::array<std::string_view, 37> kBlocks = {
-    "p",       "div",     "li",     "h1",         "h2",     "h3",      "h4",     "h5",     "h6",
-    "blockquote", "tr",   "pre",    "ul",         "ol",     "table",   "section", "article", "dl",
-    "dt",      "dd",      "hr",     "figure",     "figcaption", "header", "footer", "aside", "nav",
-    "main",    "address", "details", "summary",   "caption", "center", "fieldset", "thead", "tbody",
-    "tfoot"};
+    "p",       "div",        "li",    "h1",    "h2",      "h3",      "h4",         "h5",
+    "h6",      "blockquote", "tr",    "pre",   "ul",      "ol",      "table",      "section",
+    "article", "dl",         "dt",    "dd",    "hr",      "figure",  "figcaption", "header",
+    "footer",  "aside",      "nav",   "main",  "address", "details", "summary",    "caption",
+    "center",  "fieldset",   "thead", "tbody", "tfoot"};
 
 constexpr std::array<std::string_view, 42> kAllowedTags = {
-    "p",     "br",    "a",    "b",     "strong", "i",    "em",   "u",     "s",          "blockquote", "q",
-    "code",  "pre",   "ul",   "ol",    "li",     "h1",   "h2",   "h3",    "h4",         "h5",         "h6",
-    "img",   "figure", "figcaption", "table", "thead", "tbody", "tr", "td", "th",       "span",       "div",
-    "hr",    "sub",   "sup",  "abbr",  "cite",   "dl",   "dt",   "dd",    "tfoot"};
+    "p",    "br",     "a",          "b",     "strong", "i",     "em", "u",  "s",    "blockquote", "q",
+    "code", "pre",    "ul",         "ol",    "li",     "h1",    "h2", "h3", "h4",   "h5",         "h6",
+    "img",  "figure", "figcaption", "table", "thead",  "tbody", "tr", "td", "th",   "span",       "div",
+    "hr",   "sub",    "sup",        "abbr",  "cite",   "dl",    "dt", "dd", "tfoot"};
 
 constexpr std::array<std::string_view, 3> kVoidTags = {"br", "hr", "img"};
 
@@ -85,11 +85,11 @@ struct ExtraEntity {
   char32_t cp;
 };
 constexpr std::array<ExtraEntity, 30> kExtraEntities = {{
-    {"Tab", 0x09},    {"NewLine", 0x0A}, {"excl", 0x21},   {"num", 0x23},    {"dollar", 0x24},
-    {"percnt", 0x25}, {"lpar", 0x28},    {"rpar", 0x29},   {"ast", 0x2A},    {"plus", 0x2B},
-    {"comma", 0x2C},  {"period", 0x2E},  {"sol", 0x2F},    {"colon", 0x3A},  {"semi", 0x3B},
-    {"equals", 0x3D}, {"quest", 0x3F},   {"commat", 0x40}, {"lsqb", 0x5B},   {"bsol", 0x5C},
-    {"rsqb", 0x5D},   {"Hat", 0x5E},     {"lowbar", 0x5F}, {"grave", 0x60},  {"lcub", 0x7B},
+    {"Tab", 0x09},    {"NewLine", 0x0A}, {"excl", 0x21},     {"num", 0x23},    {"dollar", 0x24},
+    {"percnt", 0x25}, {"lpar", 0x28},    {"rpar", 0x29},     {"ast", 0x2A},    {"plus", 0x2B},
+    {"comma", 0x2C},  {"period", 0x2E},  {"sol", 0x2F},      {"colon", 0x3A},  {"semi", 0x3B},
+    {"equals", 0x3D}, {"quest", 0x3F},   {"commat", 0x40},   {"lsqb", 0x5B},   {"bsol", 0x5C},
+    {"rsqb", 0x5D},   {"Hat", 0x5E},     {"lowbar", 0x5F},   {"grave", 0x60},  {"lcub", 0x7B},
     {"verbar", 0x7C}, {"rcub", 0x7D},    {"hyphen", 0x2010}, {"dash", 0x2010}, {"check", 0x2713},
 }};
 
@@ -114,8 +114,8 @@ DocPtr parse_fragment(std::string_view html) {
   buffer.append(html.substr(0, static_cast<std::size_t>(INT_MAX) - buffer.size()));
   std::unique_ptr<htmlParserCtxt, HtmlCtxtDeleter> ctxt(htmlNewParserCtxt());
   if (!ctxt) return nullptr;
-  return DocPtr(htmlCtxtReadMemory(ctxt.get(), buffer.data(), static_cast<int>(buffer.size()), nullptr, "UTF-8",
-                                   kHtmlOptions));
+  return DocPtr(htmlCtxtReadMemory(ctxt.get(), buffer.data(), static_cast<int>(buffer.size()), nullptr,
+                                   "UTF-8", kHtmlOptions));
 }
 
 // Depth-first walk without recursion (HTML trees from strangers can be arbitrarily
@@ -219,9 +219,15 @@ class TextBuilder {
 void escape_into(std::string& out, std::string_view s, bool attribute) {
   for (char c : s) {
     switch (c) {
-      case '&': out.append("&amp;"); break;
-      case '<': out.append("&lt;"); break;
-      case '>': out.append("&gt;"); break;
+      case '&':
+        out.append("&amp;");
+        break;
+      case '<':
+        out.append("&lt;");
+        break;
+      case '>':
+        out.append("&gt;");
+        break;
       case '"':
         if (attribute) {
           out.append("&quot;");
@@ -229,7 +235,8 @@ void escape_into(std::string& out, std::string_view s, bool attribute) {
           out.push_back(c);
         }
         break;
-      default: out.push_back(c);
+      default:
+        out.push_back(c);
     }
   }
 }

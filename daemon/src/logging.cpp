@@ -14,6 +14,29 @@
 namespace postwire {
 namespace {
 
+// Log lines name their subjects as key=value tokens ("source=x ... reason=parse");
+// in JSON those become fields, so a log pipeline can filter on them.
+void write_fields(JsonWriter& w, std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const bool token_start = i == 0 || text[i - 1] == ' ';
+    std::size_t k = i;
+    while (k < text.size() && ((text[k] >= 'a' && text[k] <= 'z') || text[k] == '_')) ++k;
+    if (token_start && k > i && k < text.size() && text[k] == '=') {
+      const std::string_view key = text.substr(i, k - i);
+      std::size_t end = text.find(' ', k + 1);
+      if (end == std::string_view::npos) end = text.size();
+      if (key != "time" && key != "level" && key != "msg" && end > k + 1) {
+        w.key(key);
+        w.value(text.substr(k + 1, end - k - 1));
+      }
+      i = end;
+      continue;
+    }
+    ++i;
+  }
+}
+
 class JsonStderrSink final : public spdlog::sinks::base_sink<std::mutex> {
  protected:
   void sink_it_(const spdlog::details::log_msg& msg) override {
@@ -28,6 +51,7 @@ class JsonStderrSink final : public spdlog::sinks::base_sink<std::mutex> {
     w.value(std::string_view(level.data(), level.size()));
     w.key("msg");
     w.value(std::string_view(msg.payload.data(), msg.payload.size()));
+    write_fields(w, std::string_view(msg.payload.data(), msg.payload.size()));
     w.end_object();
     line.push_back('\n');
     std::fwrite(line.data(), 1, line.size(), stderr);

@@ -40,14 +40,16 @@ std::string everything(const ParsedFeed& feed) {
   std::string all = feed.title.value_or("") + "\n" + feed.url.value_or("") + "\n";
   for (const std::string& w : feed.warnings) all += w + "\n";
   for (const FeedEntry& e : feed.entries) {
-    all += e.native_id + "\n" + e.url.value_or("") + "\n" + e.title.value_or("") + "\n" + e.summary.value_or("") +
-           "\n" + e.content_text.value_or("") + "\n" + e.content_html.value_or("") + "\n";
+    all += e.native_id + "\n" + e.url.value_or("") + "\n" + e.title.value_or("") + "\n" +
+           e.summary.value_or("") + "\n" + e.content_text.value_or("") + "\n" + e.content_html.value_or("") +
+           "\n";
     for (const Author& a : e.authors) all += a.name.value_or("") + "\n";
   }
   return all;
 }
 
-constexpr std::string_view kRss2 = R"FEED(<?xml version="1.0" encoding="UTF-8"?>
+constexpr std::string_view kRss2 =
+    R"FEED(<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0"
      xmlns:content="http://purl.org/rss/1.0/modules/content/"
      xmlns:dc="http://purl.org/dc/elements/1.1/"
@@ -69,7 +71,8 @@ constexpr std::string_view kRss2 = R"FEED(<?xml version="1.0" encoding="UTF-8"?>
     <category><![CDATA[Tech]]></category>
     <category>News</category>
     <description><![CDATA[<p>Short summary &amp; more</p>]]></description>
-    <content:encoded><![CDATA[<p>Full <b>body</b> with <a href="/rel" onclick="x()">link</a>.</p><script>alert(1)</script><p>Second&nbsp;para</p>]]></content:encoded>
+    <content:encoded><![CDATA[<p>Full <b>body</b> with <a href="/rel" onclick="x()">link</a>.</p>)FEED"
+    R"FEED(<script>alert(1)</script><p>Second&nbsp;para</p>]]></content:encoded>
     <wfw:commentRss>https://blog.example/2007/07/first/feed/</wfw:commentRss>
     <slash:comments>12</slash:comments>
   </item>
@@ -103,8 +106,9 @@ TEST(FeedParserRss2, ChannelAndItems) {
   EXPECT_EQ(first.title, "First post");
   EXPECT_EQ(first.summary, "Short summary & more");
   EXPECT_EQ(first.content_text, "Full body with link.\n\nSecond para");
-  EXPECT_EQ(first.content_html,
-            "<p>Full <b>body</b> with <a href=\"https://blog.example/rel\">link</a>.</p><p>Second\u00A0para</p>");
+  EXPECT_EQ(
+      first.content_html,
+      "<p>Full <b>body</b> with <a href=\"https://blog.example/rel\">link</a>.</p><p>Second\u00A0para</p>");
   ASSERT_EQ(first.authors.size(), 1u);
   EXPECT_EQ(first.authors[0].name, "Rick");
   EXPECT_EQ(first.published_at, 1185120540);
@@ -224,7 +228,8 @@ constexpr std::string_view kAtom = R"FEED(<?xml version="1.0" encoding="utf-8"?>
     <category term="t1" label="Topic One"/>
     <category label="Only label"/>
     <summary>Plain summary with &lt;b&gt; literal</summary>
-    <content type="xhtml" xml:base="posts/1/"><div xmlns="http://www.w3.org/1999/xhtml"><p>Hello <a href="img/x">x</a></p><p>World</p></div></content>
+    <content type="xhtml" xml:base="posts/1/"><div xmlns="http://www.w3.org/1999/xhtml">)FEED"
+                                   R"FEED(<p>Hello <a href="img/x">x</a></p><p>World</p></div></content>
   </entry>
   <entry>
     <title>A reply</title>
@@ -385,10 +390,18 @@ TEST(FeedParserJson, JsonFeed10SingleAuthor) {
   EXPECT_EQ(feed.entries[0].authors[0].name, "Solo");
 }
 
+TEST(FeedParserJson, AuthorAsAPlainString) {
+  const ParsedFeed feed = parse_ok(R"FEED({"version": "https://jsonfeed.org/version/1",
+    "items": [{"id": "x", "content_text": "t", "author": "  Plain   Name "}]})FEED");
+  ASSERT_EQ(feed.entries.size(), 1u);
+  ASSERT_EQ(feed.entries[0].authors.size(), 1u);
+  EXPECT_EQ(feed.entries[0].authors[0].name, "Plain Name");
+}
+
 TEST(FeedParserJson, BadJson) {
-  for (std::string_view body : {std::string_view("{"), std::string_view("{\"items\": [1,}"),
-                                std::string_view("{\"foo\": 1}"), std::string_view("[1, 2]"),
-                                std::string_view("{\"title\": \"\xFF\"}")}) {
+  for (std::string_view body :
+       {std::string_view("{"), std::string_view("{\"items\": [1,}"), std::string_view("{\"foo\": 1}"),
+        std::string_view("[1, 2]"), std::string_view("{\"title\": \"\xFF\"}")}) {
     const Result<ParsedFeed> result = parse_feed(body, {});
     ASSERT_FALSE(result.ok()) << body;
     EXPECT_EQ(result.error().code, Errc::parse) << body;
@@ -407,12 +420,14 @@ TEST(FeedParserRecovery, UndeclaredEntitiesAndBareAmpersands) {
   testing::internal::CaptureStderr();
   const ParsedFeed feed = parse_ok(R"FEED(<?xml version="1.0"?>
 <rss version="2.0"><channel><title>Caf&eacute; &amp; Bar</title>
-<item><title>Fish &amp; Chips&nbsp;today</title><description>AT&T &copy; 2007 &mdash; ok</description><guid>x1</guid></item>
+<item><title>Fish &amp; Chips&nbsp;today</title>
+<description>AT&T &copy; 2007 &mdash; ok</description><guid>x1</guid></item>
 <item><title>Second</title><guid>x2</guid></item>
 </channel></rss>)FEED");
   const std::string stderr_text = testing::internal::GetCapturedStderr();
   EXPECT_EQ(stderr_text, "");  // libxml2 must not print
-  EXPECT_TRUE(has_prefix(feed.warnings, "xml_recovered: ")) << (feed.warnings.empty() ? "" : feed.warnings[0]);
+  EXPECT_TRUE(has_prefix(feed.warnings, "xml_recovered: "))
+      << (feed.warnings.empty() ? "" : feed.warnings[0]);
   EXPECT_EQ(feed.title, "Caf\u00E9 & Bar");
   ASSERT_EQ(feed.entries.size(), 2u);
   EXPECT_EQ(feed.entries[0].title, "Fish & Chips today");
@@ -427,6 +442,7 @@ TEST(FeedParserRecovery, Rss091DoctypeEntitiesAreDecoded) {
 <rss version="0.91"><channel><title>Caf&eacute;</title><link>http://x.example/</link>
 <item><title>R&eacute;sum&eacute;</title><link>http://x.example/1</link></item></channel></rss>)FEED");
   EXPECT_EQ(feed.title, "Caf\u00E9");
+  EXPECT_EQ(feed.warnings, (Strings{"xml_warning: Entity 'eacute' not defined (line 4)"}));
   ASSERT_EQ(feed.entries.size(), 1u);
   EXPECT_EQ(feed.entries[0].title, "R\u00E9sum\u00E9");
   EXPECT_EQ(feed.entries[0].native_id, "http://x.example/1");
@@ -455,7 +471,7 @@ TEST(FeedParserRecovery, UndeclaredNamespacePrefix) {
   const ParsedFeed feed = parse_ok(R"FEED(<rss version="2.0"><channel><item>
     <title>t</title><guid>g</guid><dc:creator>Nobody Declared</dc:creator>
     <slash:comments>3</slash:comments></item></channel></rss>)FEED");
-  EXPECT_TRUE(has_prefix(feed.warnings, "xml_namespace: "));
+  EXPECT_TRUE(has_prefix(feed.warnings, "xml_warning: "));
   ASSERT_EQ(feed.entries.size(), 1u);
   ASSERT_EQ(feed.entries[0].authors.size(), 1u);
   EXPECT_EQ(feed.entries[0].authors[0].name, "Nobody Declared");
@@ -515,15 +531,20 @@ TEST(FeedParserSecurity, ExternalEntitiesAreNeverRead) {
   std::ofstream(path) << "POSTWIRE_XXE_MARKER";
   const std::string file_url = std::string("file://") + path;
 
-  const std::string general = "<?xml version=\"1.0\"?>\n<!DOCTYPE rss [<!ENTITY xxe SYSTEM \"" + file_url +
-                              "\"><!ENTITY pw SYSTEM \"file:///etc/passwd\">]>\n"
-                              "<rss version=\"2.0\"><channel><title>&xxe;&pw;</title><item><title>t &xxe;</title>"
-                              "<description>&pw;&xxe;</description><guid>g&xxe;</guid></item></channel></rss>";
-  const std::string parameter = "<?xml version=\"1.0\"?>\n<!DOCTYPE rss [<!ENTITY % ext SYSTEM \"" + file_url +
+  const std::string general =
+      "<?xml version=\"1.0\"?>\n<!DOCTYPE rss [<!ENTITY xxe SYSTEM \"" + file_url +
+      "\"><!ENTITY pw SYSTEM \"file:///etc/passwd\">]>\n"
+      "<rss version=\"2.0\"><channel><title>&xxe;&pw;</title><item><title>t &xxe;</title>"
+      "<description>&pw;&xxe;</description><guid>g&xxe;</guid></item></channel></rss>";
+  const std::string parameter = "<?xml version=\"1.0\"?>\n<!DOCTYPE rss [<!ENTITY % ext SYSTEM \"" +
+                                file_url +
                                 "\"> %ext;]>\n<rss version=\"2.0\"><channel><title>t</title></channel></rss>";
-  const std::string xinclude = "<rss version=\"2.0\" xmlns:xi=\"http://www.w3.org/2001/XInclude\"><channel>"
-                               "<item><title><xi:include href=\"" + file_url + "\" parse=\"text\"/></title>"
-                               "<guid>g</guid></item></channel></rss>";
+  const std::string xinclude =
+      "<rss version=\"2.0\" xmlns:xi=\"http://www.w3.org/2001/XInclude\"><channel>"
+      "<item><title><xi:include href=\"" +
+      file_url +
+      "\" parse=\"text\"/></title>"
+      "<guid>g</guid></item></channel></rss>";
   for (const std::string& body : {general, parameter, xinclude}) {
     const Result<ParsedFeed> result = parse_feed(body, {});
     if (!result.ok()) {
@@ -542,13 +563,15 @@ TEST(FeedParserSecurity, BillionLaughsDoesNotBlowUp) {
   std::string dtd = "<!ENTITY lol \"lol\">";
   for (int i = 1; i <= 9; ++i) {
     dtd += "<!ENTITY lol" + std::to_string(i) + " \"";
-    for (int j = 0; j < 10; ++j) dtd += (i == 1 ? std::string("&lol;") : "&lol" + std::to_string(i - 1) + ";");
+    for (int j = 0; j < 10; ++j)
+      dtd += (i == 1 ? std::string("&lol;") : "&lol" + std::to_string(i - 1) + ";");
     dtd += "\">";
   }
-  const std::string body = "<?xml version=\"1.0\"?>\n<!DOCTYPE rss [" + dtd +
-                           "]>\n<rss version=\"2.0\"><channel><title>&lol9;</title>"
-                           "<item><title>&lol9;</title><description>&lol9;&lol9;</description><guid>g</guid></item>"
-                           "</channel></rss>";
+  const std::string body =
+      "<?xml version=\"1.0\"?>\n<!DOCTYPE rss [" + dtd +
+      "]>\n<rss version=\"2.0\"><channel><title>&lol9;</title>"
+      "<item><title>&lol9;</title><description>&lol9;&lol9;</description><guid>g</guid></item>"
+      "</channel></rss>";
   const auto start = std::chrono::steady_clock::now();
   const Result<ParsedFeed> result = parse_feed(body, {});
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
@@ -589,16 +612,32 @@ TEST(FeedParserOptions, CharsetFromContentTypeWhenTheDocumentHasNone) {
   EXPECT_EQ(parse_ok(latin1, options).title, "Caf\u00E9");
 
   // A declaration in the document wins over the header.
-  const std::string declared = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><rss version=\"2.0\"><channel>"
-                               "<title>Caf\u00E9</title></channel></rss>";
+  const std::string declared =
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?><rss version=\"2.0\"><channel>"
+      "<title>Caf\u00E9</title></channel></rss>";
   EXPECT_EQ(parse_ok(declared, options).title, "Caf\u00E9");
-  const std::string declared_latin1 = "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n<rss version=\"2.0\">"
-                                      "<channel><title>Caf\xE9</title></channel></rss>";
+  const std::string declared_latin1 =
+      "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n<rss version=\"2.0\">"
+      "<channel><title>Caf\xE9</title></channel></rss>";
   EXPECT_EQ(parse_ok(declared_latin1).title, "Caf\u00E9");
 }
 
+TEST(FeedParserRecovery, Windows1252BytesInAUtf8Feed) {
+  const std::string body =
+      "<?xml version=\"1.0\" encoding=\"utf-8\"?><rss version=\"2.0\"><channel>"
+      "<title>Caf\xE9 \xE2\x82\xAC \x93quoted\x94</title>"
+      "<item><guid>1</guid><description><![CDATA[<p>caf\xE9</p>]]></description></item></channel></rss>";
+  const ParsedFeed feed = parse_ok(body);
+  EXPECT_TRUE(has_prefix(feed.warnings, "xml_recovered: Input is not proper UTF-8"));
+  EXPECT_EQ(feed.warnings[0].find('\n'), std::string::npos);
+  EXPECT_EQ(feed.title, "Caf\u00E9 \u20AC \u201Cquoted\u201D");
+  ASSERT_EQ(feed.entries.size(), 1u);
+  EXPECT_EQ(feed.entries[0].content_text, "caf\u00E9");
+}
+
 TEST(FeedParserOptions, LeadingWhitespaceAndBom) {
-  const std::string body = "\n\n  <?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>T</title></channel></rss>";
+  const std::string body =
+      "\n\n  <?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>T</title></channel></rss>";
   const ParsedFeed feed = parse_ok(body);
   EXPECT_EQ(feed.title, "T");
   EXPECT_TRUE(feed.warnings.empty());
@@ -616,8 +655,9 @@ TEST(FeedParserOptions, XmlBaseOnTopOfTheDocumentUrl) {
 }
 
 TEST(FeedParserOptions, FileBaseUrl) {
-  const ParsedFeed feed = parse_ok(R"FEED(<rss version="2.0"><channel><item><link>p/1.html</link></item></channel></rss>)FEED",
-                                   with_base("file:///srv/feeds/local.xml"));
+  const ParsedFeed feed =
+      parse_ok(R"FEED(<rss version="2.0"><channel><item><link>p/1.html</link></item></channel></rss>)FEED",
+               with_base("file:///srv/feeds/local.xml"));
   ASSERT_EQ(feed.entries.size(), 1u);
   EXPECT_EQ(feed.entries[0].url, "file:///srv/feeds/p/1.html");
 }
@@ -631,7 +671,8 @@ TEST(FeedParserOptions, JavascriptLinksAreNotUrls) {
 
 TEST(FeedParser, UnescapedMarkupInDescription) {
   const ParsedFeed feed = parse_ok(R"FEED(<rss version="2.0"><channel><item><guid>g</guid>
-    <description><p>Real <b>elements</b></p><script>bad()</script></description></item></channel></rss>)FEED");
+    <description><p>Real <b>elements</b></p><script>bad()</script></description>
+    </item></channel></rss>)FEED");
   ASSERT_EQ(feed.entries.size(), 1u);
   EXPECT_EQ(feed.entries[0].content_text, "Real elements");
   EXPECT_EQ(feed.entries[0].content_html, "<p>Real <b>elements</b></p>");

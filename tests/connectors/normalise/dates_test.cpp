@@ -163,7 +163,9 @@ TEST_P(ParseDateTable, Parses) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Rows, ParseDateTable, ::testing::ValuesIn(kRows),
-                         [](const ::testing::TestParamInfo<Row>& row_info) { return std::to_string(row_info.index); });
+                         [](const ::testing::TestParamInfo<Row>& row_info) {
+                           return std::to_string(row_info.index);
+                         });
 
 TEST(ParseDate, TableIsLargeEnough) { EXPECT_GE(std::size(kRows), 60u); }
 

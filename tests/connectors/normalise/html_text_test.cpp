@@ -29,7 +29,8 @@ const TextRow kTextRows[] = {
     {"<table><tr><td>a</td><td>b</td></tr><tr><td>c</td></tr></table>", "a b\n\nc"},
     {"a<b>b</b>c <i>d</i> e", "abc d e"},
     {"<section>s</section><article>a</article>", "s\n\na"},
-    {"Tom &amp; Jerry &lt;3 &quot;x&quot; &#39;y&#39; &#x263A; &eacute;", "Tom & Jerry <3 \"x\" 'y' \u263A \u00E9"},
+    {"Tom &amp; Jerry &lt;3 &quot;x&quot; &#39;y&#39; &#x263A; &eacute;",
+     "Tom & Jerry <3 \"x\" 'y' \u263A \u00E9"},
     {"&rsquo;quoted&lsquo; &mdash; &hellip;", "\u2019quoted\u2018 \u2014 \u2026"},
     {"non&nbsp;breaking&nbsp;&nbsp;space", "non breaking space"},
     {"\u00A0leading and trailing\u00A0", "leading and trailing"},
@@ -55,7 +56,9 @@ class HtmlToTextTable : public ::testing::TestWithParam<TextRow> {};
 TEST_P(HtmlToTextTable, Converts) { EXPECT_EQ(html_to_text(GetParam().html), GetParam().text); }
 
 INSTANTIATE_TEST_SUITE_P(Rows, HtmlToTextTable, ::testing::ValuesIn(kTextRows),
-                         [](const ::testing::TestParamInfo<TextRow>& row_info) { return std::to_string(row_info.index); });
+                         [](const ::testing::TestParamInfo<TextRow>& row_info) {
+                           return std::to_string(row_info.index);
+                         });
 
 TEST(HtmlToText, DeepNestingDoesNotOverflowTheStack) {
   std::string html;
@@ -109,7 +112,8 @@ const SanitizeRow kSanitizeRows[] = {
      "https://blog.example/2007/feed.xml",
      "<img src=\"https://blog.example/2007/pic.png\" alt=\"A &quot;pic&quot;\" width=\"10\" height=\"20\">"},
     {"<a href=\"relative.html\">x</a>", "", "<a href=\"relative.html\">x</a>"},
-    {"<a href=\"mailto:a@example.com\">m</a>", "https://e.example/", "<a href=\"mailto:a@example.com\">m</a>"},
+    {"<a href=\"mailto:a@example.com\">m</a>", "https://e.example/",
+     "<a href=\"mailto:a@example.com\">m</a>"},
     {"<table><tr><td colspan=2 bgcolor=red>c</td></tr></table>", "",
      "<table><tr><td colspan=\"2\">c</td></tr></table>"},
     {"<abbr title=\"HyperText\">HTML</abbr>", "", "<abbr title=\"HyperText\">HTML</abbr>"},
@@ -135,7 +139,8 @@ INSTANTIATE_TEST_SUITE_P(Rows, SanitizeHtmlTable, ::testing::ValuesIn(kSanitizeR
                          });
 
 TEST(SanitizeHtml, OutputReparsesToTheSameText) {
-  const char* html = "<div class=x><p>One &amp; <a href=\"/a?b=1&amp;c=2\">two</a></p><script>x</script></div>";
+  const char* html =
+      "<div class=x><p>One &amp; <a href=\"/a?b=1&amp;c=2\">two</a></p><script>x</script></div>";
   const std::string clean = sanitize_html(html, "https://e.example/");
   EXPECT_EQ(clean, "<div><p>One &amp; <a href=\"https://e.example/a?b=1&amp;c=2\">two</a></p></div>");
   EXPECT_EQ(html_to_text(clean), html_to_text(html));

@@ -56,7 +56,8 @@ const ResolveRow kResolveRows[] = {
     {"https://blog.example/feed.xml", "  /2007/07/post.html\n ", "https://blog.example/2007/07/post.html"},
     {"https://blog.example/feed.xml", "https://blog.example/a\n/b", "https://blog.example/a/b"},
     {"https://blog.example/feed.xml", "images/a b.png", "https://blog.example/images/a%20b.png"},
-    {"https://blog.example/feed.xml", "https://blog.example/my file.mp3", "https://blog.example/my%20file.mp3"},
+    {"https://blog.example/feed.xml", "https://blog.example/my file.mp3",
+     "https://blog.example/my%20file.mp3"},
     {"https://blog.example/dir/feed.xml", "//cdn.example/x.js", "https://cdn.example/x.js"},
     {"file:///srv/feeds/a.xml", "img/x.png", "file:///srv/feeds/img/x.png"},
     {"file:///srv/feeds/a.xml", "/etc/x", "file:///etc/x"},
@@ -108,7 +109,7 @@ const CanonicalRow kCanonicalRows[] = {
     {"http://example.com/a?gclid=1&mc_cid=2&mc_eid=3", "http://example.com/a"},
     {"http://example.com/a?UTM_Source=x&q=1", "http://example.com/a?q=1"},
     {"http://example.com/a?z=1&a=2", "http://example.com/a?z=1&a=2"},  // order kept
-    {"http://example.com/a?utm=1", "http://example.com/a?utm=1"},        // not a utm_ parameter
+    {"http://example.com/a?utm=1", "http://example.com/a?utm=1"},      // not a utm_ parameter
     {"http://example.com/a?", "http://example.com/a"},
     {"http://example.com/%7euser/%2f", "http://example.com/~user/%2f"},
     {"http://example.com/%7Euser/%2F?q=%41%2F", "http://example.com/~user/%2f?q=A%2f"},
