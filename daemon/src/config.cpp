@@ -255,7 +255,8 @@ ConfigLoad load_config(const std::filesystem::path& path, const std::vector<std:
     if (auto err = apply_override(root, assignment)) result.errors.push_back({file, 0, 0, *err});
   }
   if (!L.check_map(root, "the top level",
-                   {"state_dir", "shutdown_timeout", "log", "admin", "kafka", "defaults", "sources"})) {
+                   {"state_dir", "shutdown_timeout", "log", "admin", "kafka", "defaults", "sources", "state",
+                    "delivery"})) {
     result.errors = std::move(L.errors);
     return result;
   }
@@ -269,6 +270,35 @@ ConfigLoad load_config(const std::filesystem::path& path, const std::vector<std:
   }
   if (root["shutdown_timeout"]) {
     if (auto d = L.duration(root["shutdown_timeout"], "shutdown_timeout")) cfg.shutdown_timeout = *d;
+  }
+  if (root["delivery"]) {
+    if (auto s = L.scalar(root["delivery"], "delivery")) {
+      if (*s == "at_least_once") {
+        cfg.delivery = DeliveryMode::at_least_once;
+      } else if (*s == "exactly_once") {
+        cfg.delivery = DeliveryMode::exactly_once;
+      } else {
+        L.error(root["delivery"], "delivery must be at_least_once or exactly_once");
+      }
+    }
+  }
+  if (const auto state = root["state"]; state && L.check_map(state, "state", {"ttl", "max_items"})) {
+    if (state["ttl"]) {
+      if (auto d = L.duration(state["ttl"], "state.ttl")) {
+        cfg.state.ttl = std::chrono::duration_cast<std::chrono::seconds>(*d);
+      }
+    }
+    if (state["max_items"]) {
+      if (auto t = L.scalar(state["max_items"], "state.max_items")) {
+        std::size_t n = 0;
+        auto [p, ec] = std::from_chars(t->data(), t->data() + t->size(), n);
+        if (ec != std::errc() || p != t->data() + t->size() || n == 0) {
+          L.error(state["max_items"], "state.max_items: '" + *t + "' is not a positive integer");
+        } else {
+          cfg.state.max_items = n;
+        }
+      }
+    }
   }
   if (const auto log = root["log"]; log && L.check_map(log, "log", {"level", "format"})) {
     if (log["level"]) {
@@ -377,8 +407,8 @@ ConfigLoad load_config(const std::filesystem::path& path, const std::vector<std:
     L.error(sources, "sources must be a list");
   } else {
     std::set<std::string> seen_ids;
-    static const std::set<std::string> kCommonKeys{"id",      "type",     "url",     "interval", "timeout",
-                                                  "enabled", "timezone", "max_document_bytes"};
+    static const std::set<std::string> kCommonKeys{"id",      "type",     "url",       "interval",          "timeout",
+                                                  "enabled", "timezone", "state_ttl", "max_document_bytes"};
     for (const auto& s : sources) {
       if (!s.IsMap()) {
         L.error(s, "each source must be a mapping with id, type and url");
@@ -440,6 +470,11 @@ ConfigLoad load_config(const std::filesystem::path& path, const std::vector<std:
         }
       }
       if (s["timezone"]) spec.timezone = L.scalar(s["timezone"], "timezone");
+      if (s["state_ttl"]) {
+        if (auto v = L.duration(s["state_ttl"], "state_ttl")) {
+          spec.state_ttl = std::chrono::duration_cast<std::chrono::seconds>(*v);
+        }
+      }
       if (s["enabled"]) {
         if (auto b = L.boolean(s["enabled"], "enabled")) enabled = *b;
       }

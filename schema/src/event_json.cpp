@@ -14,6 +14,14 @@ void write_time(JsonWriter& w, const std::optional<UnixSeconds>& t) {
   }
 }
 
+void write_optional(JsonWriter& w, const std::optional<double>& v) {
+  if (v) {
+    w.value(*v);
+  } else {
+    w.null();
+  }
+}
+
 void write_author(JsonWriter& w, const Author& a) {
   w.begin_object();
   w.key("name");
@@ -33,6 +41,8 @@ void write_post(JsonWriter& w, const PostData& p) {
   w.value(p.native_id);
   w.key("url");
   w.value(p.url);
+  w.key("url_original");
+  w.value(p.url_original);
   w.key("title");
   w.value(p.title);
   w.key("summary");
@@ -41,6 +51,10 @@ void write_post(JsonWriter& w, const PostData& p) {
   w.value(p.content_text);
   w.key("content_html");
   w.value(p.content_html);
+  w.key("language");
+  w.value(p.language);
+  w.key("language_confidence");
+  write_optional(w, p.language_confidence);
   w.key("authors");
   w.begin_array();
   for (const auto& a : p.authors) write_author(w, a);
@@ -59,6 +73,8 @@ void write_post(JsonWriter& w, const PostData& p) {
   }
   w.key("comments_url");
   w.value(p.comments_url);
+  w.key("duplicate_of");
+  w.value(p.duplicate_of);
   w.key("content_hash");
   w.value(p.content_hash);
   w.end_object();
@@ -76,12 +92,18 @@ void write_comment(JsonWriter& w, const CommentData& c) {
   w.value(c.parent_id);
   w.key("url");
   w.value(c.url);
+  w.key("url_original");
+  w.value(c.url_original);
   w.key("author");
   write_author(w, c.author);
   w.key("content_text");
   w.value(c.content_text);
   w.key("content_html");
   w.value(c.content_html);
+  w.key("language");
+  w.value(c.language);
+  w.key("language_confidence");
+  write_optional(w, c.language_confidence);
   w.key("published_at");
   write_time(w, c.published_at);
   w.key("updated_at");

@@ -142,6 +142,14 @@ void JsonWriter::value(std::int64_t number) {
   out_.append(buf, end);
 }
 
+void JsonWriter::value(double number) {
+  separator();
+  char buf[32];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, number, std::chars_format::general, 6);
+  (void)ec;
+  out_.append(buf, end);
+}
+
 void JsonWriter::value(bool flag) {
   separator();
   out_ += flag ? "true" : "false";

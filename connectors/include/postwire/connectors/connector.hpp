@@ -30,6 +30,7 @@ struct SourceSpec {
   std::chrono::milliseconds timeout{std::chrono::seconds(30)};
   std::size_t max_document_bytes = 16 * 1024 * 1024;
   std::optional<std::string> timezone;  // IANA zone for dates without one
+  std::optional<std::chrono::seconds> state_ttl;  // how long items are remembered (default: state.ttl)
   YAML::Node options;                   // connector-specific keys
 
   bool operator==(const SourceSpec& other) const;

@@ -25,6 +25,13 @@ struct KafkaConfig {
   bool embedded() const { return bootstrap_servers == "embedded"; }
 };
 
+enum class DeliveryMode { at_least_once, exactly_once };
+
+struct StateConfig {
+  std::chrono::seconds ttl{std::chrono::hours(24 * 30)};  // per item, refreshed while the item is visible
+  std::size_t max_items = 20'000'000;                      // oldest evicted beyond this
+};
+
 struct Config {
   std::filesystem::path file;  // the config file as given
   std::filesystem::path state_dir;
@@ -33,6 +40,8 @@ struct Config {
   std::string log_format = "text";
   std::string admin_listen = "127.0.0.1:9464";
   KafkaConfig kafka;
+  StateConfig state;
+  DeliveryMode delivery = DeliveryMode::at_least_once;
   std::vector<SourceSpec> sources;  // enabled sources only
 };
 

@@ -24,6 +24,7 @@ class JsonWriter {
   void value(const char* text) { value(std::string_view(text)); }
   void value(const std::string& text) { value(std::string_view(text)); }
   void value(std::int64_t number);
+  void value(double number);  // finite; written with up to 6 significant digits
   void value(bool flag);
   void null();
   void value(const std::optional<std::string>& text);
