@@ -12,7 +12,8 @@ constexpr const char* kUsage = R"(usage:
   postwire run   --config FILE [--print-events] [COMMON]   run the daemon until SIGTERM/SIGINT (SIGHUP reloads)
   postwire once  --config FILE [--print-events] [COMMON]   poll every source once, publish, print a summary
   postwire check --config FILE [COMMON]                    validate the configuration (exit 78 if invalid)
-  postwire parse [--format auto|rss|atom|jsonfeed] [--base-url URL] [--source-id ID] FILE
+  postwire parse [--format auto|rss|atom|jsonfeed] [--base-url URL] [--source-id ID] [--timezone ZONE]
+                 [--now RFC3339] [--content-type VALUE] [--id-from auto|guid|link] FILE
                                                            print the events one document yields
   postwire version
 COMMON: --set dotted.key=value (repeatable)  --log-format text|json  --log-level trace|debug|info|warn|error
@@ -55,6 +56,20 @@ int main(int argc, char** argv) {
         options.base_url = v;
       } else if (a == "--source-id") {
         if (!value(options.source_id)) return usage_error("--source-id needs a value");
+      } else if (a == "--timezone") {
+        std::string v;
+        if (!value(v)) return usage_error("--timezone needs an IANA zone name");
+        options.timezone = v;
+      } else if (a == "--now") {
+        std::string v;
+        if (!value(v)) return usage_error("--now needs an RFC 3339 time");
+        options.now = v;
+      } else if (a == "--content-type") {
+        std::string v;
+        if (!value(v)) return usage_error("--content-type needs a value");
+        options.content_type = v;
+      } else if (a == "--id-from") {
+        if (!value(options.id_from)) return usage_error("--id-from needs auto, guid or link");
       } else if (!a.empty() && a[0] == '-' && a != "-") {
         return usage_error("unknown option " + a);
       } else if (options.file.empty()) {

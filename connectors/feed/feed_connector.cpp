@@ -2,6 +2,9 @@
 
 #include <algorithm>
 
+#include <cctype>
+
+#include "normalise/urls.hpp"
 #include "postwire/schema/ids.hpp"
 
 namespace postwire::feed {
@@ -30,12 +33,14 @@ std::string excerpt(std::string_view body) { return std::string(body.substr(0, k
 class FeedConnector final : public Connector {
  public:
   FeedConnector(SourceSpec spec, FeedFormat format, bool follow_comments, std::size_t max_comment_feeds,
-                BylineSplitter bylines)
+                BylineSplitter bylines, IdFrom id_from, std::vector<std::string> tracking_params)
       : spec_(std::move(spec)),
         format_(format),
         follow_comments_(follow_comments),
         max_comment_feeds_(max_comment_feeds),
-        bylines_(std::move(bylines)) {}
+        bylines_(std::move(bylines)),
+        id_from_(id_from),
+        tracking_params_(std::move(tracking_params)) {}
 
   boost::asio::awaitable<Result<PollBatch>> poll(PollContext& ctx) override {
     FetchRequest request{spec_.url, spec_.timeout, spec_.max_document_bytes, ctx.etag, ctx.last_modified};
@@ -48,7 +53,7 @@ class FeedConnector final : public Connector {
       batch.not_modified = true;
       co_return batch;
     }
-    ParseOptions options;
+    ParseOptions options = parse_options(ctx);
     options.format = format_;
     options.base_url = doc->final_url;
     if (!doc->content_type.empty()) options.content_type = doc->content_type;
@@ -75,6 +80,17 @@ class FeedConnector final : public Connector {
   }
 
  private:
+  // What every document of this source is parsed with: the source's time zone, the
+  // fetch time (reference for relative and future dates), id rule, tracking list.
+  ParseOptions parse_options(const PollContext& ctx) const {
+    ParseOptions options;
+    options.timezone = spec_.timezone;
+    options.now = std::chrono::duration_cast<std::chrono::seconds>(ctx.now.time_since_epoch()).count();
+    options.id_from = id_from_;
+    options.tracking_params = tracking_params_;
+    return options;
+  }
+
   boost::asio::awaitable<void> fetch_comments(PollContext& ctx, const PostData& post, PollBatch& batch) {
     const std::string& url = *post.comments_url;
     if (!comment_url_allowed(spec_.url, url)) {
@@ -89,7 +105,7 @@ class FeedConnector final : public Connector {
                                 url, {}});
       co_return;
     }
-    ParseOptions options;
+    ParseOptions options = parse_options(ctx);
     options.base_url = doc->final_url;
     if (!doc->content_type.empty()) options.content_type = doc->content_type;
     auto parsed = parse_feed(doc->body, options);
@@ -107,6 +123,8 @@ class FeedConnector final : public Connector {
   bool follow_comments_;
   std::size_t max_comment_feeds_;
   BylineSplitter bylines_;
+  IdFrom id_from_;
+  std::vector<std::string> tracking_params_;
 };
 
 Result<std::unique_ptr<Connector>> create(const SourceSpec& spec) {
@@ -129,8 +147,22 @@ Result<std::unique_ptr<Connector>> create(const SourceSpec& spec) {
   if (o && o["comment_author_patterns"]) patterns = o["comment_author_patterns"].as<std::vector<std::string>>();
   auto bylines = BylineSplitter::compile(patterns);
   if (!bylines) return std::move(bylines).error();
-  return std::unique_ptr<Connector>(
-      new FeedConnector(spec, format, follow_comments, max_comment_feeds, std::move(*bylines)));
+  IdFrom id_from = IdFrom::auto_detect;
+  if (o && o["id_from"]) {
+    auto f = parse_id_from(o["id_from"].as<std::string>());
+    if (!f) return make_error(Errc::config, "id_from must be auto, guid or link");
+    id_from = *f;
+  }
+  std::vector<std::string> tracking;
+  if (o && o["tracking_params"]) {
+    tracking = normalise::default_tracking_params();
+    for (std::string p : o["tracking_params"].as<std::vector<std::string>>()) {
+      for (char& c : p) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (!p.empty()) tracking.push_back(std::move(p));
+    }
+  }
+  return std::unique_ptr<Connector>(new FeedConnector(spec, format, follow_comments, max_comment_feeds,
+                                                      std::move(*bylines), id_from, std::move(tracking)));
 }
 
 }  // namespace
@@ -145,6 +177,10 @@ ConnectorFactory make_feed_connector_factory() {
           {"max_comment_feeds", Kind::integer, "comment feeds fetched per poll (default 100)"},
           {"comment_author_patterns", Kind::string_list,
            "regexes with two groups (name, location) for comment bylines, tried in order"},
+          {"id_from", Kind::string,
+           "auto (default: guid, else canonical link), guid, or link (for feeds that change guids)"},
+          {"tracking_params", Kind::string_list,
+           "query parameters removed from links, on top of utm_*, fbclid, gclid, mc_cid, mc_eid ('x_*' = prefix)"},
       },
       create,
   };
@@ -185,6 +221,9 @@ PostData to_post(std::string_view source_id, const FeedEntry& entry) {
   PostData post;
   post.native_id = entry.native_id;
   post.url = entry.url;
+  post.url_original = entry.url_original;
+  post.language = entry.language;
+  post.language_confidence = entry.language_confidence;
   post.title = entry.title;
   post.summary = entry.summary;
   post.content_text = entry.content_text;
@@ -207,10 +246,14 @@ CommentData to_comment(std::string_view source_id, const PostData& post, const F
   c.post_id = post.id;
   // A reply to the post itself is a top-level comment; a reply to another
   // comment names that comment's stable id.
-  if (entry.in_reply_to && *entry.in_reply_to != post.native_id && *entry.in_reply_to != post.url.value_or("")) {
+  if (entry.in_reply_to && *entry.in_reply_to != post.native_id && *entry.in_reply_to != post.url.value_or("") &&
+      *entry.in_reply_to != post.url_original.value_or("")) {
     c.parent_id = make_comment_id(source_id, *entry.in_reply_to);
   }
   c.url = entry.url;
+  c.url_original = entry.url_original;
+  c.language = entry.language;
+  c.language_confidence = entry.language_confidence;
   if (!entry.authors.empty()) c.author = bylines.split(entry.authors.front());
   c.content_text = entry.content_text ? entry.content_text : entry.summary;
   c.content_html = entry.content_html;

@@ -6,11 +6,15 @@
 
 #include <algorithm>
 #include <array>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "normalise/charset.hpp"
 #include "normalise/dates.hpp"
 #include "normalise/html_text.hpp"
+#include "normalise/language.hpp"
+#include "normalise/text_clean.hpp"
 #include "normalise/urls.hpp"
 #include "postwire/schema/ids.hpp"
 
@@ -22,7 +26,9 @@ namespace nz = postwire::normalise;
 // Never XML_PARSE_NOENT (entity substitution is how XXE and billion laughs get in),
 // never DTDLOAD/DTDATTR/DTDVALID (they fetch or apply the DTD), never HUGE (it lifts
 // the depth and size limits that protect us). NONET also covers XInclude and catalogs.
-constexpr int kXmlStrictOptions = XML_PARSE_NONET | XML_PARSE_NOWARNING | XML_PARSE_COMPACT;
+// The bytes are converted to UTF-8 before libxml2 sees them (normalise/charset), so
+// the document's own encoding declaration is ignored (IGNORE_ENC).
+constexpr int kXmlStrictOptions = XML_PARSE_NONET | XML_PARSE_NOWARNING | XML_PARSE_COMPACT | XML_PARSE_IGNORE_ENC;
 constexpr int kXmlRecoverOptions = kXmlStrictOptions | XML_PARSE_RECOVER;
 
 // Text that declared entities may add to one document, in bytes. One level of
@@ -130,6 +136,12 @@ std::optional<std::int64_t> parse_count(std::string_view text) {
   return value;
 }
 
+bool is_email(std::string_view s) {
+  const std::size_t at = s.find('@');
+  return at != std::string_view::npos && at > 0 && s.find('.', at) != std::string_view::npos &&
+         s.find_first_of(" \t<>()") == std::string_view::npos && s.find('@', at + 1) == std::string_view::npos;
+}
+
 // RSS <author> is "email (Name)" by the spec and "Name <email>" or just a name in
 // practice; the name is what we keep.
 Author rss_author(std::string_view raw) {
@@ -148,6 +160,10 @@ Author rss_author(std::string_view raw) {
     author.name = nz::collapse_whitespace(std::string_view(s).substr(0, lt));
     return author;
   }
+  if (is_email(s)) {
+    author.url = "mailto:" + s;  // an address alone is not a name
+    return author;
+  }
   if (!s.empty()) author.name = s;
   return author;
 }
@@ -164,23 +180,50 @@ std::optional<std::string> title_text(const Text& t) {
 }
 
 std::optional<std::string> body_text(const Text& t) {
-  return non_empty(t.html ? nz::html_to_text(t.value) : tidy_plain(t.value));
+  if (!t.html) return non_empty(tidy_plain(t.value));
+  if (nz::looks_double_escaped(t.value)) return non_empty(nz::html_to_text(nz::undo_double_escape(t.value)));
+  return non_empty(nz::html_to_text(t.value));
 }
 
-void set_body(FeedEntry& entry, const Text& body, std::string_view base) {
-  entry.content_text = body_text(body);
-  entry.content_html = body.html ? non_empty(nz::sanitize_html(body.value, base)) : std::nullopt;
+void set_body(FeedEntry& entry, const Text& body, std::string_view base,
+              const std::optional<std::string>* known_text = nullptr) {
+  entry.content_text = known_text != nullptr ? *known_text : body_text(body);
+  if (!body.html) {
+    entry.content_html = std::nullopt;
+  } else if (nz::looks_double_escaped(body.value)) {
+    entry.content_html = non_empty(nz::sanitize_html(nz::undo_double_escape(body.value), base));
+  } else {
+    entry.content_html = non_empty(nz::sanitize_html(body.value, base));
+  }
 }
+
+// How dates of the document being parsed are read; set by parse_feed for the
+// duration of one parse on this thread.
+thread_local nz::DateContext t_dates;
 
 void apply_date(FeedEntry& entry, std::optional<UnixSeconds>& target, std::string_view text) {
-  nz::ParsedDate parsed = nz::parse_date(text);
+  nz::ParsedDate parsed = nz::parse_date(text, t_dates);
   target = parsed.value;
   for (std::string& flag : parsed.flags) add_unique(entry.quality, std::move(flag));
 }
 
-// Native id fallbacks, in the order the event contract documents.
+// Per entry, whether its native_id is the source's own id (not a fallback); kept
+// beside ParsedFeed::entries while one document is parsed on this thread.
+thread_local std::vector<char>* t_source_ids = nullptr;
+thread_local const std::vector<std::string>* t_tracking = nullptr;
+
+// Canonical link and native id fallbacks, in the order the event contract documents.
 void finish_entry(FeedEntry& entry, std::string_view raw_link, std::string_view date_text) {
+  if (entry.url) {
+    std::optional<std::string> canonical =
+        nz::canonical_url(*entry.url, t_tracking != nullptr ? *t_tracking : nz::default_tracking_params());
+    if (canonical && *canonical != *entry.url) {
+      entry.url_original = std::move(entry.url);
+      entry.url = std::move(canonical);
+    }
+  }
   entry.native_id = std::string(trim(entry.native_id));
+  if (t_source_ids != nullptr) t_source_ids->push_back(entry.native_id.empty() ? 0 : 1);
   if (entry.native_id.empty()) entry.native_id = entry.url ? *entry.url : std::string(trim(raw_link));
   if (entry.native_id.empty()) {
     std::string material = entry.title.value_or("");
@@ -375,49 +418,6 @@ std::string repair_xml(std::string_view in, bool fix_utf8) {
     ++i;
   }
   return out;
-}
-
-std::optional<std::string> charset_of(std::string_view content_type) {
-  const std::string lowered = lower(content_type);
-  const std::size_t at = lowered.find("charset=");
-  if (at == std::string::npos) return std::nullopt;
-  std::string_view value = std::string_view(content_type).substr(at + 8);
-  value = value.substr(0, value.find_first_of("; \t"));
-  if (value.size() >= 2 && (value.front() == '"' || value.front() == '\''))
-    value = value.substr(1, value.size() - 2);
-  if (value.empty() || value.size() > 40) return std::nullopt;
-  return std::string(value);
-}
-
-// Whether the bytes are meant to be UTF-8: no UTF-16 BOM, no other encoding
-// declared or passed in.
-bool meant_as_utf8(std::string_view body, const char* forced_encoding) {
-  const auto is_utf8_name = [](std::string_view name) {
-    const std::string n = lower(name);
-    return n == "utf-8" || n == "utf8";
-  };
-  if (forced_encoding != nullptr && !is_utf8_name(forced_encoding)) return false;
-  if (body.starts_with("\xFE\xFF") || body.starts_with("\xFF\xFE")) return false;
-  if (body.starts_with("\xEF\xBB\xBF")) return true;
-  if (!body.starts_with("<?xml")) return true;
-  const std::string_view declaration = body.substr(0, body.find("?>"));
-  const std::size_t at = declaration.find("encoding");
-  if (at == std::string_view::npos) return true;
-  const std::size_t quote = declaration.find_first_of("\"'", at);
-  if (quote == std::string_view::npos) return true;
-  const std::size_t close = declaration.find(declaration[quote], quote + 1);
-  return is_utf8_name(declaration.substr(quote + 1, close == std::string_view::npos ? 0 : close - quote - 1));
-}
-
-// Whether the document says its own encoding (BOM or XML declaration), which then
-// wins over the HTTP header: servers mislabel feeds far more often than CMSes do.
-bool declares_encoding(std::string_view body) {
-  if (body.starts_with("\xEF\xBB\xBF") || body.starts_with("\xFE\xFF") || body.starts_with("\xFF\xFE"))
-    return true;
-  if (!body.starts_with("<?xml")) return false;
-  const std::size_t end = body.find("?>");
-  return end != std::string_view::npos && end < 1024 &&
-         body.substr(0, end).find("encoding") != std::string_view::npos;
 }
 
 // ---------------------------------------------------------------------------
@@ -642,6 +642,7 @@ class XmlReader {
 
   Author atom_person(const xmlNode* person) {
     Author author;
+    std::optional<std::string> email;
     for (const xmlNode* c = person->children; c != nullptr; c = c->next) {
       if (c->type != XML_ELEMENT_NODE) continue;
       const std::string_view name = sv(c->name);
@@ -649,13 +650,45 @@ class XmlReader {
         author.name = non_empty(nz::collapse_whitespace(nz::decode_entities(text(c))));
       } else if ((name == "uri" || name == "url") && !author.url) {
         author.url = link_of(c, text(c));
+      } else if (name == "email" && !email) {
+        email = std::string(trim(text(c)));
       }
     }
+    if (!author.url && email && is_email(*email)) author.url = "mailto:" + *email;
     return author;
   }
 
   void read_rss_item(const xmlNode* item);
   void read_atom_entry(const xmlNode* entry, const std::vector<Author>& feed_authors);
+
+  // xml:lang in force at `n` (its own or an ancestor's), normalised.
+  static std::optional<std::string> xml_lang(const xmlNode* n) {
+    for (const xmlNode* p = n; p != nullptr && p->type == XML_ELEMENT_NODE; p = p->parent) {
+      for (const xmlAttr* a = p->properties; a != nullptr; a = a->next) {
+        if (sv(a->name) == "lang" && a->ns != nullptr && sv(a->ns->href) == kXmlUri && a->children != nullptr &&
+            a->children->type == XML_TEXT_NODE) {
+          return nz::normalise_language_tag(sv(a->children->content));
+        }
+      }
+    }
+    return std::nullopt;
+  }
+
+  static void declare_language(FeedEntry& entry, std::optional<std::string> tag) {
+    if (entry.language || !tag) return;
+    entry.language = std::move(tag);
+    entry.language_confidence = 1.0;
+  }
+
+  // The page's own date (lastBuildDate, channel pubDate, feed updated): what
+  // relative item dates count back from.
+  static void set_reference(std::string_view text) {
+    if (t_dates.reference) return;
+    nz::DateContext plain;
+    plain.timezone = t_dates.timezone;
+    const nz::ParsedDate parsed = nz::parse_date(text, plain);
+    t_dates.reference = parsed.value;
+  }
 
   const ParseOptions& options_;
   ParsedFeed& feed_;
@@ -678,14 +711,13 @@ bool XmlReader::read_rss(const xmlNode* root) {
       } else if (is_rss(c, "link") && !feed_.url) {
         feed_.url = link_of(c, text(c));
       } else if ((is_rss(c, "language") || is(c, kDc, "language")) && !feed_.language) {
-        feed_.language = non_empty(std::string(trim(text(c))));
+        feed_.language = nz::normalise_language_tag(text(c));
+      } else if (is_rss(c, "lastBuildDate") || is_rss(c, "pubDate") || is(c, kDc, "date")) {
+        set_reference(text(c));
       }
     }
   }
-  if (!feed_.language) {
-    if (std::optional<std::string> lang = attr(root, "lang", kXmlUri))
-      feed_.language = non_empty(std::string(trim(*lang)));
-  }
+  if (!feed_.language) feed_.language = xml_lang(channel != nullptr ? channel : root);
   // RSS 2.0 nests items in the channel; RSS 1.0 (and some broken 2.0) makes them
   // siblings of it.
   ItemCounter counter(options_.max_items, feed_);
@@ -746,6 +778,8 @@ void XmlReader::read_rss_item(const xmlNode* item) {
       add_author(entry.authors, std::move(author));
     } else if (is(c, kDc, "date")) {
       if (!dc_date) dc_date = text(c);
+    } else if (is(c, kDc, "language")) {
+      declare_language(entry, nz::normalise_language_tag(text(c)));
     } else if (is(c, kDcTerms, "modified") || is_atom(c, "updated")) {
       if (!updated) updated = text(c);
     } else if (is(c, kSlash, "comments")) {
@@ -775,6 +809,7 @@ void XmlReader::read_rss_item(const xmlNode* item) {
     }
   }
 
+  declare_language(entry, xml_lang(item));
   if (guid_text.empty()) guid_text = std::string(trim(attr(item, "about", kRdfUri).value_or("")));
   entry.native_id = guid_text;
   entry.url = resolve_link(base, link_text);
@@ -788,7 +823,7 @@ void XmlReader::read_rss_item(const xmlNode* item) {
   if (encoded) {
     set_body(entry, *encoded, base);
   } else if (description) {
-    set_body(entry, *description, base);
+    set_body(entry, *description, base, &entry.summary);
   }
 
   const std::optional<std::string>& published_text = pub_date ? pub_date : dc_date;
@@ -821,11 +856,12 @@ void XmlReader::read_atom(const xmlNode* root) {
       }
     } else if (is_atom_or_plain(c, "author")) {
       add_author(feed_authors, atom_person(c));
+    } else if (is_atom_or_plain(c, "updated") || is_atom_or_plain(c, "modified")) {
+      set_reference(text(c));
     }
   }
   if (!feed_.url) feed_.url = any_link;
-  if (std::optional<std::string> lang = attr(root, "lang", kXmlUri))
-    feed_.language = non_empty(std::string(trim(*lang)));
+  feed_.language = xml_lang(root);
 
   ItemCounter counter(options_.max_items, feed_);
   for (const xmlNode* c = root->children; c != nullptr; c = c->next) {
@@ -847,6 +883,7 @@ void XmlReader::read_atom_entry(const xmlNode* node, const std::vector<Author>& 
   std::optional<Text> summary;
   std::optional<Text> content;
   std::string content_base;
+  std::optional<std::string> content_lang;
   std::optional<std::int64_t> slash_count;
   std::optional<std::int64_t> thr_total;
   std::optional<std::int64_t> replies_count;
@@ -891,6 +928,7 @@ void XmlReader::read_atom_entry(const xmlNode* node, const std::vector<Author>& 
       if (!content) {
         content = atom_text(c);
         content_base = base_for(c);
+        content_lang = xml_lang(c);
       }
     } else if (is_atom_or_plain(c, "author") || is_atom_or_plain(c, "contributor")) {
       add_author(entry.authors, atom_person(c));
@@ -921,9 +959,11 @@ void XmlReader::read_atom_entry(const xmlNode* node, const std::vector<Author>& 
   if (summary) entry.summary = body_text(*summary);
   if (content) {
     set_body(entry, *content, content_base);
+    if (content_lang) declare_language(entry, content_lang);
   } else if (summary) {
-    set_body(entry, *summary, base);
+    set_body(entry, *summary, base, &entry.summary);
   }
+  declare_language(entry, xml_lang(node));
   if (entry.authors.empty()) entry.authors = feed_authors;
 
   const std::optional<std::string>& published_text = published ? published : issued ? issued : created;
@@ -943,9 +983,7 @@ Result<ParsedFeed> parse_xml(std::string_view body, const ParseOptions& options)
   // common from PHP; nothing before the root element matters, so drop it.
   while (!body.empty() && is_ws(body.front())) body.remove_prefix(1);
 
-  std::optional<std::string> encoding;
-  if (options.content_type && !declares_encoding(body)) encoding = charset_of(*options.content_type);
-  const char* enc = encoding ? encoding->c_str() : nullptr;
+  const char* enc = "UTF-8";  // parse_feed converted the document
 
   ParsedFeed feed;
   std::string recovered_from;
@@ -957,7 +995,7 @@ Result<ParsedFeed> parse_xml(std::string_view body, const ParseOptions& options)
     feed.warnings.push_back("xml_warning: " + strict_errors.first);
   }
   if (!doc) {
-    const std::string repaired = repair_xml(body, meant_as_utf8(body, enc));
+    const std::string repaired = repair_xml(body, false);
     XmlErrors recover_errors;
     doc = read_xml(repaired, enc, kXmlRecoverOptions, recover_errors);
     const std::string& reason = strict_errors.any ? strict_errors.first : recover_errors.first;
@@ -1085,7 +1123,11 @@ FeedEntry json_entry(const nlohmann::json& item, std::string_view base,
   } else if (std::optional<std::string> plain = json_string(item, "content_text")) {
     set_body(entry, Text{false, *plain}, base);
   } else if (summary) {
-    set_body(entry, *summary, base);
+    set_body(entry, *summary, base, &entry.summary);
+  }
+  if (std::optional<std::string> language = json_string(item, "language")) {
+    entry.language = nz::normalise_language_tag(*language);
+    if (entry.language) entry.language_confidence = 1.0;
   }
   entry.authors = json_authors(item, base);
   if (entry.authors.empty()) entry.authors = feed_authors;
@@ -1136,7 +1178,7 @@ Result<ParsedFeed> parse_json(std::string_view body, const ParseOptions& options
   if (std::optional<std::string> home = json_string(doc, "home_page_url"))
     feed.url = resolve_link(base, *home);
   if (std::optional<std::string> language = json_string(doc, "language")) {
-    feed.language = non_empty(std::string(trim(*language)));
+    feed.language = nz::normalise_language_tag(*language);
   }
   if (has_items) {
     const std::vector<Author> feed_authors = json_authors(doc, base);
@@ -1153,7 +1195,133 @@ Result<ParsedFeed> parse_json(std::string_view body, const ParseOptions& options
   return feed;
 }
 
+// Sets the per-thread state one parse needs and restores it afterwards.
+class ParseScope {
+ public:
+  explicit ParseScope(const ParseOptions& options)
+      : previous_dates_(t_dates), previous_ids_(t_source_ids), previous_tracking_(t_tracking) {
+    t_dates = nz::DateContext{};
+    if (options.timezone) t_dates.timezone = *options.timezone;
+    t_dates.now = options.now;
+    t_source_ids = &source_ids;
+    t_tracking = options.tracking_params.empty() ? &nz::default_tracking_params() : &options.tracking_params;
+  }
+  ~ParseScope() {
+    t_dates = previous_dates_;
+    t_source_ids = previous_ids_;
+    t_tracking = previous_tracking_;
+  }
+  ParseScope(const ParseScope&) = delete;
+  ParseScope& operator=(const ParseScope&) = delete;
+
+  std::vector<char> source_ids;
+
+ private:
+  nz::DateContext previous_dates_;
+  std::vector<char>* previous_ids_;
+  const std::vector<std::string>* previous_tracking_;
+};
+
+void clean_field(std::optional<std::string>& field, bool& replaced) {
+  if (!field) return;
+  nz::CleanResult r;
+  field = nz::clean_text(*field, r);
+  replaced = replaced || r.replaced;
+}
+
+void clean_field(std::string& field, bool& replaced) {
+  nz::CleanResult r;
+  field = nz::clean_text(field, r);
+  replaced = replaced || r.replaced;
+}
+
+// Ids (docs/normalisation.md), text hygiene, language, document-level flags.
+void finalize_entries(ParsedFeed& feed, const ParseOptions& options, const std::vector<char>& source_ids,
+                      bool mislabeled) {
+  bool unused = false;
+  clean_field(feed.title, unused);
+  // Ids reused across items: the same source id for items with different links.
+  std::vector<char> reused(feed.entries.size(), 0);
+  if (options.id_from == IdFrom::auto_detect) {
+    std::map<std::string_view, std::size_t> first;
+    for (std::size_t i = 0; i < feed.entries.size(); ++i) {
+      if (i >= source_ids.size() || source_ids[i] == 0) continue;
+      const auto [it, inserted] = first.emplace(feed.entries[i].native_id, i);
+      if (inserted) continue;
+      const FeedEntry& a = feed.entries[it->second];
+      const FeedEntry& b = feed.entries[i];
+      if (a.url != b.url) {
+        reused[it->second] = 1;
+        reused[i] = 1;
+      }
+    }
+  }
+  for (std::size_t i = 0; i < feed.entries.size(); ++i) {
+    FeedEntry& e = feed.entries[i];
+    if ((reused[i] != 0 || options.id_from == IdFrom::link) && e.url) {
+      if (reused[i] != 0) add_unique(e.quality, "id_reused");
+      e.native_id = *e.url;
+    }
+    bool replaced = false;
+    clean_field(e.native_id, replaced);
+    clean_field(e.title, replaced);
+    clean_field(e.summary, replaced);
+    clean_field(e.content_text, replaced);
+    clean_field(e.content_html, replaced);
+    for (Author& a : e.authors) {
+      clean_field(a.name, replaced);
+      clean_field(a.location, replaced);
+      if (a.name && a.name->empty()) a.name.reset();
+    }
+    std::vector<std::string> tags;
+    for (std::string& tag : e.tags) {
+      clean_field(tag, replaced);
+      add_unique(tags, std::move(tag));
+    }
+    e.tags = std::move(tags);
+    if (e.title && e.title->empty()) e.title.reset();
+    if (e.summary && e.summary->empty()) e.summary.reset();
+    if (e.content_text && e.content_text->empty()) e.content_text.reset();
+    if (e.content_html && e.content_html->empty()) e.content_html.reset();
+    if (replaced) add_unique(e.quality, std::string(nz::kInvalidUtf8));
+    if (mislabeled) add_unique(e.quality, std::string(nz::kCharsetMislabeled));
+
+    if (!e.language && feed.language) {
+      e.language = feed.language;
+      e.language_confidence = 1.0;
+    }
+    if (!e.language) {
+      std::string sample = e.title.value_or("");
+      const std::optional<std::string>& body = e.content_text ? e.content_text : e.summary;
+      if (body) sample.append("\n").append(*body);
+      if (std::optional<nz::Language> detected = nz::detect_language(sample)) {
+        e.language = std::move(detected->tag);
+        e.language_confidence = detected->confidence;
+      }
+    }
+  }
+}
+
 }  // namespace
+
+const char* to_string(IdFrom id_from) {
+  switch (id_from) {
+    case IdFrom::auto_detect:
+      return "auto";
+    case IdFrom::guid:
+      return "guid";
+    case IdFrom::link:
+      return "link";
+  }
+  return "auto";
+}
+
+std::optional<IdFrom> parse_id_from(std::string_view name) {
+  for (IdFrom f : {IdFrom::auto_detect, IdFrom::guid, IdFrom::link}) {
+    if (name == to_string(f)) return f;
+  }
+  return std::nullopt;
+}
 
 const char* to_string(FeedFormat format) {
   switch (format) {
@@ -1181,20 +1349,37 @@ Result<ParsedFeed> parse_feed(std::string_view body, const ParseOptions& options
     return make_error(Errc::too_large, "document is " + std::to_string(body.size()) +
                                            " bytes; the limit is " + std::to_string(kMaxFeedBytes));
   }
-  std::size_t start = body.starts_with("\xEF\xBB\xBF") ? 3 : 0;
-  while (start < body.size() && is_ws(body[start])) ++start;
-  if (start == body.size()) return make_error(Errc::parse, "empty document");
-  const char first = body[start];
   try {
-    if (options.format == FeedFormat::jsonfeed ||
-        (options.format == FeedFormat::auto_detect && first == '{')) {
-      return parse_json(body.substr(start), options);
+    nz::DecodedDocument decoded = nz::decode_document(
+        body, options.content_type ? std::optional<std::string_view>(*options.content_type) : std::nullopt);
+    const std::string_view text = decoded.text;
+    std::size_t start = 0;
+    while (start < text.size() && is_ws(text[start])) ++start;
+    if (start == text.size()) return make_error(Errc::parse, "empty document");
+    const char first = text[start];
+
+    ParseScope scope(options);
+    Result<ParsedFeed> parsed = [&]() -> Result<ParsedFeed> {
+      if (options.format == FeedFormat::jsonfeed || (options.format == FeedFormat::auto_detect && first == '{')) {
+        return parse_json(text.substr(start), options);
+      }
+      if (first == '{' || first == '[') {
+        return make_error(Errc::parse, std::string("expected ") + to_string(options.format) +
+                                           " but the document looks like JSON");
+      }
+      return parse_xml(text, options);
+    }();
+    if (!parsed) return parsed;
+    parsed->charset = decoded.charset;
+    if (decoded.mislabeled) {
+      parsed->warnings.push_back("charset_mislabeled: read as " + decoded.charset + " (label from " +
+                                 decoded.from + " did not fit)");
     }
-    if (first == '{' || first == '[') {
-      return make_error(Errc::parse, std::string("expected ") + to_string(options.format) +
-                                         " but the document looks like JSON");
+    if (decoded.replaced) {
+      parsed->warnings.push_back("invalid_bytes: bytes not valid in " + decoded.charset + " became U+FFFD");
     }
-    return parse_xml(body, options);
+    finalize_entries(*parsed, options, scope.source_ids, decoded.mislabeled);
+    return parsed;
   } catch (const std::bad_alloc&) {
     return make_error(Errc::too_large, "out of memory while parsing the document");
   } catch (const std::exception& e) {

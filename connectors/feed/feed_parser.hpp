@@ -21,6 +21,17 @@ enum class FeedFormat { auto_detect, rss, atom, jsonfeed };
 const char* to_string(FeedFormat format);                       // "auto", "rss", "atom", "jsonfeed"
 std::optional<FeedFormat> parse_format(std::string_view name);  // the inverse
 
+// Where an item's native_id comes from (per-source option `id_from`).
+//  - auto: the source's id (guid, atom:id, JSON Feed id); when it is missing or empty
+//    the canonical link, else a hash of title and date. Items of one document that
+//    share an id but not their canonical link fall back to the link (flag id_reused).
+//  - guid: the source's id as it is, even when reused; the same fallbacks when missing.
+//  - link: the canonical link (stable when a feed rewrites its guids on every fetch);
+//    without a link, as auto.
+enum class IdFrom { auto_detect, guid, link };
+const char* to_string(IdFrom id_from);                      // "auto", "guid", "link"
+std::optional<IdFrom> parse_id_from(std::string_view name);  // the inverse
+
 // Documents larger than this are refused with Errc::too_large before parsing.
 inline constexpr std::size_t kMaxFeedBytes = 64 * 1024 * 1024;
 
@@ -30,13 +41,18 @@ struct ParseOptions {
   std::optional<std::string> content_type;  // HTTP Content-Type if known (its charset is used when the
                                             // document does not declare one)
   std::size_t max_items = 5000;             // cap; extra items are ignored and a warning is added
+  std::optional<std::string> timezone;      // IANA zone for dates without one (source's `timezone:`)
+  std::optional<UnixSeconds> now;           // fetch time: reference for relative and future dates
+  IdFrom id_from = IdFrom::auto_detect;
+  std::vector<std::string> tracking_params;  // query parameters dropped from links; empty: the defaults
 };
 
 struct FeedEntry {
   // guid / atom:id / JSON Feed id / RSS 1.0 rdf:about, trimmed; else the link; else
   // "urn:postwire:hash:" + the first 32 hex digits of sha256(title US date text).
   std::string native_id;
-  std::optional<std::string> url;           // item link, resolved absolute (not canonicalised)
+  std::optional<std::string> url;           // item link, resolved absolute and canonical
+  std::optional<std::string> url_original;  // the resolved link as given, when it differs from url
   std::optional<std::string> title;         // plain text, white space collapsed
   std::optional<std::string> summary;       // plain text of description / summary
   std::optional<std::string> content_text;  // plain text of the richest body
@@ -48,6 +64,8 @@ struct FeedEntry {
   std::optional<std::int64_t> comment_count;
   std::optional<std::string> comments_url;  // the entry's comment *feed*, resolved absolute
   std::optional<std::string> in_reply_to;   // Atom thr:in-reply-to @ref
+  std::optional<std::string> language;      // BCP 47: declared by the item or feed, else detected
+  std::optional<double> language_confidence;  // 1.0 when declared
   std::vector<std::string> quality;         // flags such as "date_missing_zone", de-duplicated
 };
 
@@ -55,11 +73,13 @@ struct ParsedFeed {
   FeedFormat format = FeedFormat::rss;
   std::optional<std::string> title;
   std::optional<std::string> url;       // channel link / Atom alternate link / home_page_url
-  std::optional<std::string> language;  // channel language / xml:lang / JSON language
+  std::optional<std::string> language;  // channel language / xml:lang / JSON language (BCP 47 case)
+  std::string charset;                  // the encoding the bytes were read in ("utf-8", "windows-1252", ...)
   std::vector<FeedEntry> entries;       // document order
   // Recoverable problems, "<token>: <detail>": xml_recovered (ill-formed, parsed in
   // recovery mode), xml_warning (well-formed, non-fatal errors), items_truncated,
-  // item_skipped (a JSON Feed item that is not an object).
+  // item_skipped (a JSON Feed item that is not an object), charset_mislabeled,
+  // invalid_bytes (bytes not valid in the document's charset, now U+FFFD).
   std::vector<std::string> warnings;
 };
 

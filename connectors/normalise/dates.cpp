@@ -1,7 +1,15 @@
 #include "normalise/dates.hpp"
 
+#include <unicode/basictz.h>
+#include <unicode/timezone.h>
+#include <unicode/unistr.h>
+
+#include <algorithm>
 #include <array>
 #include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
 
 #include "postwire/schema/time.hpp"
 
@@ -45,9 +53,41 @@ struct Fields {
   int offset_seconds = 0;
   bool military_zone = false;
   bool unknown_zone = false;
+  std::string_view iana_zone;  // a zone word that stands for a region's rules ("ET")
 };
 
+// ICU zones by IANA name, per thread (TimeZone objects are not thread safe to share
+// while computing offsets). nullptr for names ICU does not know.
+const icu::BasicTimeZone* zone_named(std::string_view name) {
+  thread_local std::map<std::string, std::unique_ptr<icu::TimeZone>, std::less<>> cache;
+  if (name.empty() || name.size() > 64) return nullptr;
+  auto it = cache.find(name);
+  if (it == cache.end()) {
+    std::unique_ptr<icu::TimeZone> tz(icu::TimeZone::createTimeZone(
+        icu::UnicodeString::fromUTF8(icu::StringPiece(name.data(), static_cast<int32_t>(name.size())))));
+    icu::UnicodeString id;
+    if (tz && tz->getID(id) == icu::UnicodeString(UCAL_UNKNOWN_ZONE_ID)) tz.reset();
+    if (cache.size() > 256) cache.clear();
+    it = cache.emplace(std::string(name), std::move(tz)).first;
+  }
+  return dynamic_cast<const icu::BasicTimeZone*>(it->second.get());
+}
+
+// Local civil time in `zone` to UTC. Times that a daylight-saving change skips or
+// repeats are read with the offset in force before the change.
+std::optional<UnixSeconds> local_to_utc(const icu::BasicTimeZone& zone, UnixSeconds local) {
+  UErrorCode status = U_ZERO_ERROR;
+  int32_t raw = 0;
+  int32_t dst = 0;
+  zone.getOffsetFromLocal(static_cast<UDate>(local) * 1000.0, UCAL_TZ_LOCAL_FORMER, UCAL_TZ_LOCAL_FORMER, raw,
+                          dst, status);
+  if (U_FAILURE(status)) return std::nullopt;
+  return local - (raw + dst) / 1000;
+}
+
 ParsedDate unparseable() { return ParsedDate{std::nullopt, {std::string(kDateUnparseable)}}; }
+
+thread_local const DateContext* t_context = nullptr;
 
 ParsedDate finish(const Fields& f) {
   if (f.year < 1 || f.year > 9999 || f.month < 1 || f.month > 12) return unparseable();
@@ -56,10 +96,23 @@ ParsedDate finish(const Fields& f) {
     return unparseable();
   }
   ParsedDate out;
-  out.value = unix_from_civil(f.year, static_cast<unsigned>(f.month), static_cast<unsigned>(f.day), f.hour,
-                              f.minute, f.second) -
-              f.offset_seconds;
-  if ((f.has_time && !f.has_zone) || f.military_zone) out.flags.emplace_back(kDateMissingZone);
+  const UnixSeconds local = unix_from_civil(f.year, static_cast<unsigned>(f.month), static_cast<unsigned>(f.day),
+                                            f.hour, f.minute, f.second);
+  const std::string_view source_zone = t_context == nullptr ? std::string_view() : t_context->timezone;
+  const icu::BasicTimeZone* zone = nullptr;
+  if (!f.iana_zone.empty()) {
+    zone = zone_named(f.iana_zone);
+  } else if (!f.has_zone && (f.has_time || !source_zone.empty())) {
+    zone = zone_named(source_zone);
+    if (zone != nullptr) out.flags.emplace_back(kDateSourceZone);
+  }
+  if (zone != nullptr) {
+    out.value = local_to_utc(*zone, local);
+    if (!out.value) return unparseable();
+  } else {
+    out.value = local - f.offset_seconds;
+    if ((f.has_time && !f.has_zone) || f.military_zone) out.flags.emplace_back(kDateMissingZone);
+  }
   if (f.unknown_zone) out.flags.emplace_back(kDateUnknownZone);
   return out;
 }
@@ -85,6 +138,15 @@ std::optional<int> zone_minutes(std::string_view lower_name) {
     if (zone.name == lower_name) return zone.minutes;
   }
   return std::nullopt;
+}
+
+// Zone words that name a region's rules rather than one offset.
+std::string_view generic_zone(std::string_view lower_name) {
+  if (lower_name == "et") return "America/New_York";
+  if (lower_name == "ct") return "America/Chicago";
+  if (lower_name == "mt") return "America/Denver";
+  if (lower_name == "pt") return "America/Los_Angeles";
+  return {};
 }
 
 bool is_military_letter(std::string_view lower_name) {
@@ -158,6 +220,11 @@ bool parse_numeric_offset(std::string_view s, std::size_t& pos, int& offset_seco
 // Unknown names count only when `allow_unknown` and written in capitals, as zone
 // abbreviations are: "2007-07-22T16:09:00Zjunk" is garbage, not a zone.
 bool apply_zone_word(std::string_view lower_name, bool upper_case, Fields& f, bool allow_unknown) {
+  if (const std::string_view iana = generic_zone(lower_name); !iana.empty()) {
+    f.has_zone = true;
+    f.iana_zone = iana;
+    return true;
+  }
   if (std::optional<int> minutes = zone_minutes(lower_name)) {
     f.has_zone = true;
     f.offset_seconds = *minutes * 60;
@@ -336,8 +403,11 @@ ParsedDate parse_words(std::string_view s) {
         upper_case = upper_case && c >= 'A' && c <= 'Z';
         w.push_back(lower(c));
       }
+      const bool after_number = i > 0 && t[i - 1].kind == TokenKind::number;
       ++i;
-      if (is_weekday_name(w) || w == "at") continue;  // weekday: optional, often wrong, never checked
+      if (after_number && (w == "st" || w == "nd" || w == "rd" || w == "th")) continue;  // "22nd"
+      // weekday: optional, often wrong, never checked; "at", "on", "of" join the parts
+      if (is_weekday_name(w) || w == "at" || w == "on" || w == "of") continue;
       if (const int m = month_from_name(w); m != 0) {
         if (f.month != 0) return unparseable();
         f.month = m;
@@ -417,27 +487,163 @@ ParsedDate parse_words(std::string_view s) {
   return finish(f);
 }
 
-}  // namespace
+// ISO 8601 basic format: "20070722", "20070722T1609Z", "20070722T160900+0200".
+ParsedDate parse_iso_basic(std::string_view s) {
+  std::string extended;
+  extended.append(s.substr(0, 4)).push_back('-');
+  extended.append(s.substr(4, 2)).push_back('-');
+  extended.append(s.substr(6, 2));
+  std::size_t pos = 8;
+  if (pos < s.size()) {
+    if (s[pos] != 'T' && s[pos] != 't') return unparseable();
+    ++pos;
+    std::size_t digits = 0;
+    while (pos + digits < s.size() && is_digit(s[pos + digits])) ++digits;
+    if (digits != 4 && digits != 6) return unparseable();
+    extended.push_back('T');
+    extended.append(s.substr(pos, 2)).push_back(':');
+    extended.append(s.substr(pos + 2, 2));
+    if (digits == 6) extended.append(":").append(s.substr(pos + 4, 2));
+    extended.append(s.substr(pos + digits));
+  }
+  return parse_iso(extended);
+}
 
-ParsedDate parse_date(std::string_view text) {
-  const std::string_view s = trim(text);
+// Calendar arithmetic for "N months/years ago": the day is clamped to the month.
+UnixSeconds months_before(UnixSeconds t, int months) {
+  const std::int64_t days = t >= 0 ? t / 86400 : (t - 86399) / 86400;
+  const UnixSeconds time_of_day = t - days * 86400;
+  // civil from days (Howard Hinnant's algorithm)
+  const std::int64_t z = days + 719468;
+  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const std::int64_t doe = z - era * 146097;
+  const std::int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  std::int64_t y = yoe + era * 400;
+  const std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const std::int64_t mp = (5 * doy + 2) / 153;
+  const std::int64_t d = doy - (153 * mp + 2) / 5 + 1;
+  const std::int64_t m = mp < 10 ? mp + 3 : mp - 9;
+  if (m <= 2) ++y;
+  std::int64_t index = y * 12 + (m - 1) - months;
+  const int year = static_cast<int>(index / 12);
+  const int month = static_cast<int>(index % 12) + 1;
+  if (year < 1) return t;
+  const int day = std::min<int>(static_cast<int>(d), days_in_month(year, month));
+  return unix_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day), 0, 0, 0) + time_of_day;
+}
+
+// "11 years ago", "2 hours ago", "an hour ago", "yesterday", "just now"; nullopt when
+// the text is not a relative date.
+std::optional<ParsedDate> parse_relative(std::string_view s, std::optional<UnixSeconds> reference) {
+  std::string l;
+  for (char c : s) l.push_back(lower(c));
+  std::vector<std::string_view> words;
+  std::string_view rest = l;
+  while (!rest.empty()) {
+    while (!rest.empty() && is_space(rest.front())) rest.remove_prefix(1);
+    std::size_t n = 0;
+    while (n < rest.size() && !is_space(rest[n])) ++n;
+    if (n > 0) words.push_back(rest.substr(0, n));
+    rest.remove_prefix(n);
+  }
+  std::int64_t seconds = -1;
+  int months = 0;
+  if (words.size() == 1 && (words[0] == "today" || words[0] == "now")) {
+    seconds = 0;
+  } else if (words.size() == 2 && words[0] == "just" && words[1] == "now") {
+    seconds = 0;
+  } else if (words.size() == 1 && words[0] == "yesterday") {
+    seconds = 86400;
+  } else if (words.size() == 3 && words[2] == "ago") {
+    std::int64_t n = -1;
+    if (words[0] == "a" || words[0] == "an" || words[0] == "one") {
+      n = 1;
+    } else if (words[0].size() <= 4) {
+      n = 0;
+      for (char c : words[0]) {
+        if (!is_digit(c)) return std::nullopt;
+        n = n * 10 + (c - '0');
+      }
+      if (words[0].empty()) return std::nullopt;
+    } else {
+      return std::nullopt;
+    }
+    std::string_view unit = words[1];
+    if (unit.size() > 1 && unit.back() == 's') unit.remove_suffix(1);
+    if (unit == "second" || unit == "sec") {
+      seconds = n;
+    } else if (unit == "minute" || unit == "min") {
+      seconds = n * 60;
+    } else if (unit == "hour" || unit == "hr") {
+      seconds = n * 3600;
+    } else if (unit == "day") {
+      seconds = n * 86400;
+    } else if (unit == "week" || unit == "wk") {
+      seconds = n * 7 * 86400;
+    } else if (unit == "month" || unit == "mo") {
+      seconds = 0;
+      months = static_cast<int>(n);
+    } else if (unit == "year" || unit == "yr") {
+      seconds = 0;
+      months = static_cast<int>(n) * 12;
+    } else {
+      return std::nullopt;
+    }
+  } else {
+    return std::nullopt;
+  }
+  if (!reference) return unparseable();
+  ParsedDate out;
+  out.value = months_before(*reference, months) - seconds;
+  out.flags.emplace_back(kDateApproximate);
+  return out;
+}
+
+ParsedDate parse_any(std::string_view s, const DateContext& context) {
   if (s.empty() || s.size() > kMaxDateLength) return unparseable();
-
   bool all_digits = true;
   for (char c : s) all_digits = all_digits && is_digit(c);
   if (all_digits) {
-    if (s.size() >= 9 && s.size() <= 11) {
-      std::int64_t v = 0;
+    std::int64_t v = 0;
+    if (s.size() <= 13) {
       for (char c : s) v = v * 10 + (c - '0');
-      return ParsedDate{v, {}};
     }
+    if (s.size() >= 9 && s.size() <= 11) return ParsedDate{v, {}};
+    if (s.size() == 13) return ParsedDate{v / 1000, {}};  // milliseconds (2001-2286)
+    if (s.size() == 8) return parse_iso_basic(s);
     if (s.size() == 4) return parse_iso(s);
     return unparseable();
   }
   if (s.size() >= 5 && is_digit(s[0]) && is_digit(s[1]) && is_digit(s[2]) && is_digit(s[3]) && s[4] == '-') {
     return parse_iso(s);
   }
+  if (s.size() >= 9 && s.size() <= 24 && (s[8] == 'T' || s[8] == 't')) {
+    bool digits8 = true;
+    for (std::size_t i = 0; i < 8; ++i) digits8 = digits8 && is_digit(s[i]);
+    if (digits8) return parse_iso_basic(s);
+  }
+  if (std::optional<ParsedDate> relative = parse_relative(s, context.reference ? context.reference : context.now)) {
+    return *relative;
+  }
   return parse_words(s);
 }
+
+}  // namespace
+
+bool is_known_timezone(std::string_view iana) { return zone_named(iana) != nullptr; }
+
+ParsedDate parse_date(std::string_view text, const DateContext& context) {
+  const DateContext* const previous = t_context;
+  t_context = &context;
+  ParsedDate out = parse_any(trim(text), context);
+  t_context = previous;
+  const std::optional<UnixSeconds> now = context.now ? context.now : context.reference;
+  if (out.value && now && *out.value > *now + 86400) {
+    out.flags.emplace_back(kDateFuture);
+  }
+  return out;
+}
+
+ParsedDate parse_date(std::string_view text) { return parse_date(text, DateContext{}); }
 
 }  // namespace postwire::normalise

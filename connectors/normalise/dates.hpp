@@ -18,6 +18,23 @@ inline constexpr std::string_view kDateMissingZone = "date_missing_zone";  // ha
 inline constexpr std::string_view kDateUnknownZone =
     "date_unknown_zone";  // zone name we do not know: read as UTC
 inline constexpr std::string_view kDateUnparseable = "date_unparseable";  // value is nullopt
+inline constexpr std::string_view kDateSourceZone =
+    "date_source_zone";  // has no zone: read in the source's configured time zone
+inline constexpr std::string_view kDateApproximate =
+    "date_approximate";  // relative ("2 hours ago"): resolved against the reference time
+inline constexpr std::string_view kDateFuture = "date_future";  // more than a day after the reference time
+
+// What a date is read against.
+struct DateContext {
+  // IANA zone ("America/New_York") for a date that has a time but no zone; empty or
+  // unknown: such dates are read as UTC and flagged date_missing_zone.
+  std::string_view timezone;
+  // What relative dates count back from: the page's own date; without it `now`.
+  std::optional<UnixSeconds> reference;
+  // The fetch time: a date more than a day after it is flagged date_future. Without
+  // reference and now a relative date is unparseable and nothing is flagged future.
+  std::optional<UnixSeconds> now;
+};
 
 struct ParsedDate {
   std::optional<UnixSeconds> value;
@@ -34,8 +51,19 @@ struct ParsedDate {
 //  - RFC 3339 / ISO 8601 / W3CDTF: "2007-07-22T16:09:00.5+02:00", "2007-07-22 16:09:00Z",
 //    offsets as +hh:mm, +hhmm or +hh, and the reduced forms "2007", "2007-07", "2007-07-22"
 //    (midnight UTC; a date without a time is not flagged).
-//  - Unix timestamps: 9 to 11 digits.
-// A time without a zone is read as UTC and flagged date_missing_zone.
+//  - Human forms from web pages: "July 22nd, 2007 12:09 PM ET", "July 22, 2007 06:16 pm",
+//    "22nd of July 2007"; ET/CT/MT/PT are the US zones with their daylight-saving rules.
+//  - ISO 8601 basic format: "20070722T160900Z", "20070722".
+//  - Relative dates with a reference: "11 years ago", "2 hours ago", "an hour ago",
+//    "yesterday", "today", "just now" (flagged date_approximate).
+//  - Unix timestamps: 9 to 11 digits (seconds) or 13 (milliseconds).
+// A time without a zone is read in context.timezone (flagged date_source_zone) or,
+// without one, as UTC (flagged date_missing_zone). A result more than a day after
+// context.now (else context.reference) is flagged date_future.
+ParsedDate parse_date(std::string_view text, const DateContext& context);
 ParsedDate parse_date(std::string_view text);
+
+// Whether ICU knows the IANA zone name.
+bool is_known_timezone(std::string_view iana);
 
 }  // namespace postwire::normalise

@@ -11,6 +11,7 @@
 #include <mutex>
 #include <optional>
 
+#include "normalise/entities.hpp"
 #include "normalise/urls.hpp"
 
 namespace postwire::normalise {
@@ -79,19 +80,75 @@ char32_t fix_code_point(char32_t cp) {
   return cp;
 }
 
-// libxml2 knows the HTML 4 names; these are HTML 5 additions seen in feeds.
-struct ExtraEntity {
-  std::string_view name;
-  char32_t cp;
-};
-constexpr std::array<ExtraEntity, 30> kExtraEntities = {{
-    {"Tab", 0x09},    {"NewLine", 0x0A}, {"excl", 0x21},     {"num", 0x23},    {"dollar", 0x24},
-    {"percnt", 0x25}, {"lpar", 0x28},    {"rpar", 0x29},     {"ast", 0x2A},    {"plus", 0x2B},
-    {"comma", 0x2C},  {"period", 0x2E},  {"sol", 0x2F},      {"colon", 0x3A},  {"semi", 0x3B},
-    {"equals", 0x3D}, {"quest", 0x3F},   {"commat", 0x40},   {"lsqb", 0x5B},   {"bsol", 0x5C},
-    {"rsqb", 0x5D},   {"Hat", 0x5E},     {"lowbar", 0x5F},   {"grave", 0x60},  {"lcub", 0x7B},
-    {"verbar", 0x7C}, {"rcub", 0x7D},    {"hyphen", 0x2010}, {"dash", 0x2010}, {"check", 0x2713},
-}};
+bool is_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
+
+// libxml2's HTML parser knows HTML 4's names only, and none without their ';'. Every
+// named reference HTML 5 knows becomes a numeric one first (legacy names without
+// ';' only where HTML 5 decodes them in attributes too: not before an alphanumeric
+// or '='), so the parser sees references it can only get right.
+std::string expand_named_references(std::string_view html) {
+  std::string out;
+  out.reserve(html.size() + 16);
+  std::size_t i = 0;
+  while (i < html.size()) {
+    const std::size_t amp = html.find('&', i);
+    if (amp == std::string_view::npos) {
+      out.append(html.substr(i));
+      break;
+    }
+    out.append(html.substr(i, amp - i));
+    std::size_t p = amp + 1;
+    while (p < html.size() && p - amp <= 33 && is_alnum(html[p])) ++p;
+    const std::string_view name = html.substr(amp + 1, p - amp - 1);
+    const NamedEntity* entity = nullptr;
+    std::size_t consumed = 0;
+    if (!name.empty() && p < html.size() && html[p] == ';') {
+      entity = find_html_entity(name);
+      consumed = name.size() + 2;
+    }
+    if (entity == nullptr && !name.empty()) {
+      entity = find_legacy_prefix(name);
+      if (entity != nullptr) {
+        const std::size_t after = amp + 1 + entity->name.size();
+        if (after < html.size() && (is_alnum(html[after]) || html[after] == '=' || html[after] == ';')) {
+          entity = nullptr;
+        } else {
+          consumed = entity->name.size() + 1;
+        }
+      }
+    }
+    if (entity == nullptr) {
+      out.push_back('&');
+      i = amp + 1;
+      continue;
+    }
+    // Numeric references for each code point of the expansion.
+    std::string_view utf8 = entity->utf8;
+    std::size_t k = 0;
+    while (k < utf8.size()) {
+      const auto b = static_cast<unsigned char>(utf8[k]);
+      char32_t cp = b;
+      std::size_t n = 1;
+      if (b >= 0xF0) {
+        cp = b & 0x07;
+        n = 4;
+      } else if (b >= 0xE0) {
+        cp = b & 0x0F;
+        n = 3;
+      } else if (b >= 0xC0) {
+        cp = b & 0x1F;
+        n = 2;
+      }
+      for (std::size_t m = 1; m < n && k + m < utf8.size(); ++m) {
+        cp = (cp << 6) | (static_cast<unsigned char>(utf8[k + m]) & 0x3F);
+      }
+      out.append("&#").append(std::to_string(static_cast<std::uint32_t>(cp))).push_back(';');
+      k += n;
+    }
+    i = amp + consumed;
+  }
+  return out;
+}
 
 DocPtr parse_fragment(std::string_view html) {
   ensure_libxml2_initialized();
@@ -111,7 +168,12 @@ DocPtr parse_fragment(std::string_view html) {
   }
   // An explicit <body> keeps libxml2 from wrapping leading text in an implied <p>.
   std::string buffer = "<html><body>";
-  buffer.append(html.substr(0, static_cast<std::size_t>(INT_MAX) - buffer.size()));
+  html = html.substr(0, static_cast<std::size_t>(INT_MAX) / 2);
+  if (html.find('&') != std::string_view::npos) {
+    buffer.append(expand_named_references(html));
+  } else {
+    buffer.append(html);
+  }
   std::unique_ptr<htmlParserCtxt, HtmlCtxtDeleter> ctxt(htmlNewParserCtxt());
   if (!ctxt) return nullptr;
   return DocPtr(htmlCtxtReadMemory(ctxt.get(), buffer.data(), static_cast<int>(buffer.size()), nullptr,
@@ -302,14 +364,17 @@ void append_utf8(std::string& out, char32_t cp) {
 }
 
 char32_t html_entity_code_point(std::string_view name) {
-  if (name.empty() || name.size() > 32) return 0;
-  for (const ExtraEntity& extra : kExtraEntities) {
-    if (extra.name == name) return extra.cp;
-  }
-  std::array<char, 33> buffer{};
-  std::copy(name.begin(), name.end(), buffer.begin());
-  const htmlEntityDesc* desc = htmlEntityLookup(reinterpret_cast<const xmlChar*>(buffer.data()));
-  return desc == nullptr ? 0 : static_cast<char32_t>(desc->value);
+  const NamedEntity* entity = find_html_entity(name);
+  if (entity == nullptr) return 0;
+  // First code point of the expansion (the few two-code-point names lose their
+  // combining mark here; decode_entities keeps them).
+  const std::string_view u = entity->utf8;
+  const auto b = static_cast<unsigned char>(u[0]);
+  if (b < 0x80) return b;
+  char32_t cp = b >= 0xF0 ? (b & 0x07u) : b >= 0xE0 ? (b & 0x0Fu) : (b & 0x1Fu);
+  const std::size_t n = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : 2;
+  for (std::size_t k = 1; k < n && k < u.size(); ++k) cp = (cp << 6) | (static_cast<unsigned char>(u[k]) & 0x3Fu);
+  return cp;
 }
 
 std::string html_to_text(std::string_view html) {
@@ -451,8 +516,8 @@ std::string decode_entities(std::string_view text) {
       ++p;
     }
     if (p < text.size() && text[p] == ';' && p > i) {
-      if (const char32_t cp = html_entity_code_point(text.substr(i, p - i)); cp != 0) {
-        append_utf8(out, cp);
+      if (const NamedEntity* entity = find_html_entity(text.substr(i, p - i)); entity != nullptr) {
+        out.append(entity->utf8);
         i = p + 1;
         continue;
       }
@@ -460,6 +525,28 @@ std::string decode_entities(std::string_view text) {
     out.push_back('&');
   }
   return out;
+}
+
+bool looks_double_escaped(std::string_view html) {
+  // Real markup present: the escapes are text the author meant to show.
+  for (std::size_t i = html.find('<'); i != std::string_view::npos; i = html.find('<', i + 1)) {
+    if (i + 1 < html.size() && (is_alnum(html[i + 1]) || html[i + 1] == '/' || html[i + 1] == '!')) return false;
+  }
+  static constexpr std::array<std::string_view, 12> kMarkers = {
+      "&lt;/p&gt;", "&lt;p&gt;", "&lt;br", "&lt;/a&gt;", "&lt;a href", "&lt;/div&gt;",
+      "&lt;img ", "&lt;/li&gt;", "&lt;/strong&gt;", "&lt;/em&gt;", "&lt;/b&gt;", "&lt;/blockquote&gt;"};
+  std::string lowered;
+  lowered.reserve(html.size());
+  for (char c : html) lowered.push_back((c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c);
+  for (std::string_view marker : kMarkers) {
+    if (lowered.find(marker) != std::string::npos) return true;
+  }
+  return false;
+}
+
+std::string undo_double_escape(std::string_view html) {
+  if (html.find("&lt;") == std::string_view::npos || !looks_double_escaped(html)) return std::string(html);
+  return decode_entities(html);
 }
 
 std::string collapse_whitespace(std::string_view text) {

@@ -34,6 +34,15 @@ std::string sanitize_html(std::string_view html, std::string_view base_url);
 // bare '&' are kept as they are.
 std::string decode_entities(std::string_view text);
 
+// Content escaped twice ("&lt;p&gt;Hello&lt;/p&gt;" where "<p>Hello</p>" was meant):
+// true when `html` has no markup of its own but escaped tags of common HTML
+// elements (p, br, a, div, img, li, strong, em, b, blockquote).
+bool looks_double_escaped(std::string_view html);
+
+// `html` with one level of character references decoded when looks_double_escaped,
+// else unchanged.
+std::string undo_double_escape(std::string_view html);
+
 // Trims and collapses every run of white space (ASCII and Unicode spaces, U+00A0
 // included) to one ASCII space: the form titles and names are kept in.
 std::string collapse_whitespace(std::string_view text);

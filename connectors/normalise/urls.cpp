@@ -1,6 +1,8 @@
 #include "normalise/urls.hpp"
 
 #include <curl/curl.h>
+#include <unicode/bytestream.h>
+#include <unicode/uidna.h>
 
 #include <array>
 #include <memory>
@@ -71,18 +73,24 @@ CurluPtr parse_absolute(const std::string& url, CURLUcode* rc_out = nullptr) {
   return handle;
 }
 
-bool is_tracking_param(std::string_view param) {
+bool is_tracking_param(std::string_view param, const std::vector<std::string>& names) {
   const std::string_view key = param.substr(0, param.find('='));
   std::string lower;
   lower.reserve(key.size());
   for (char c : key) lower.push_back(ascii_lower(c));
-  if (lower.starts_with("utm_")) return true;
-  static constexpr std::array<std::string_view, 4> kExact = {"fbclid", "gclid", "mc_cid", "mc_eid"};
-  for (std::string_view name : kExact) {
-    if (lower == name) return true;
+  for (const std::string& name : names) {
+    if (!name.empty() && name.back() == '*') {
+      if (lower.starts_with(std::string_view(name).substr(0, name.size() - 1))) return true;
+    } else if (lower == name) {
+      return true;
+    }
   }
   return false;
 }
+
+struct IdnaDeleter {
+  void operator()(UIDNA* idna) const noexcept { uidna_close(idna); }
+};
 
 int hex_value(char c) noexcept {
   if (c >= '0' && c <= '9') return c - '0';
@@ -147,7 +155,40 @@ std::optional<std::string> resolve_url(std::string_view base, std::string_view r
   return get_part(handle.get(), CURLUPART_URL);
 }
 
+const std::vector<std::string>& default_tracking_params() {
+  static const std::vector<std::string> kDefault = {"utm_*", "fbclid", "gclid", "mc_cid", "mc_eid"};
+  return kDefault;
+}
+
+std::optional<std::string> host_to_ascii(std::string_view host) {
+  bool ascii = true;
+  for (char c : host) ascii = ascii && static_cast<unsigned char>(c) < 0x80;
+  if (ascii) {
+    std::string out(host);
+    for (char& c : out) c = ascii_lower(c);
+    return out;
+  }
+  thread_local std::unique_ptr<UIDNA, IdnaDeleter> idna = [] {
+    UErrorCode status = U_ZERO_ERROR;
+    return std::unique_ptr<UIDNA, IdnaDeleter>(
+        uidna_openUTS46(UIDNA_NONTRANSITIONAL_TO_ASCII | UIDNA_CHECK_BIDI, &status));
+  }();
+  if (!idna || host.size() > 1024) return std::nullopt;
+  std::string out(host.size() * 4 + 64, '\0');
+  UIDNAInfo info = UIDNA_INFO_INITIALIZER;
+  UErrorCode status = U_ZERO_ERROR;
+  const int32_t n = uidna_nameToASCII_UTF8(idna.get(), host.data(), static_cast<int32_t>(host.size()), out.data(),
+                                           static_cast<int32_t>(out.size()), &info, &status);
+  if (U_FAILURE(status) || info.errors != 0 || n <= 0) return std::nullopt;
+  out.resize(static_cast<std::size_t>(n));
+  return out;
+}
+
 std::optional<std::string> canonical_url(std::string_view url) {
+  return canonical_url(url, default_tracking_params());
+}
+
+std::optional<std::string> canonical_url(std::string_view url, const std::vector<std::string>& tracking_params) {
   const std::string u = clean(url);
   if (scheme_length(u) == 0) return std::nullopt;
   CurluPtr handle = parse_absolute(u);
@@ -155,8 +196,9 @@ std::optional<std::string> canonical_url(std::string_view url) {
   CURLU* h = handle.get();
 
   if (std::optional<std::string> host = get_part(h, CURLUPART_HOST)) {
-    for (char& c : *host) c = ascii_lower(c);
-    if (curl_url_set(h, CURLUPART_HOST, host->c_str(), 0) != CURLUE_OK) return std::nullopt;
+    std::optional<std::string> ascii = host_to_ascii(*host);
+    if (!ascii) return std::nullopt;
+    if (curl_url_set(h, CURLUPART_HOST, ascii->c_str(), 0) != CURLUE_OK) return std::nullopt;
   }
   if (curl_url_set(h, CURLUPART_FRAGMENT, nullptr, 0) != CURLUE_OK) return std::nullopt;
   if (std::optional<std::string> path = get_part(h, CURLUPART_PATH)) {
@@ -170,7 +212,7 @@ std::optional<std::string> canonical_url(std::string_view url) {
       const std::size_t amp = rest.find('&');
       const std::string_view param = rest.substr(0, amp);
       rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
-      if (param.empty() || is_tracking_param(param)) continue;
+      if (param.empty() || is_tracking_param(param, tracking_params)) continue;
       if (!kept.empty()) kept.push_back('&');
       kept.append(normalise_escapes(param));
     }

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace postwire::normalise {
 
@@ -22,7 +23,20 @@ std::optional<std::string> resolve_url(std::string_view base, std::string_view r
 // tracking parameters (utm_*, fbclid, gclid, mc_cid, mc_eid) removed from the query,
 // other parameters kept in their order. Only absolute URLs with a scheme libcurl
 // knows are accepted; anything else is nullopt.
+// Internationalised host names come back in punycode (UTS #46 via ICU,
+// "bücher.example" -> "xn--bcher-kva.example").
 std::optional<std::string> canonical_url(std::string_view url);
+
+// The same with another list of tracking parameters: exact names, compared without
+// regard to case, or prefixes written with a trailing '*' ("utm_*").
+std::optional<std::string> canonical_url(std::string_view url, const std::vector<std::string>& tracking_params);
+
+// The list canonical_url(url) uses: utm_*, fbclid, gclid, mc_cid, mc_eid.
+const std::vector<std::string>& default_tracking_params();
+
+// A host name in its ASCII form: punycode for internationalised labels, lower case.
+// nullopt when the name is not valid under UTS #46.
+std::optional<std::string> host_to_ascii(std::string_view host);
 
 // True when the URL's scheme can run code or smuggle content in a browser
 // (javascript:, vbscript:, data:, and the historical livescript:/mocha:). Control

@@ -18,6 +18,7 @@
 
 #include "feed/feed_connector.hpp"
 #include "feed/feed_parser.hpp"
+#include "normalise/dates.hpp"
 #include "postwire/daemon/admin_server.hpp"
 #include "postwire/daemon/config.hpp"
 #include "postwire/daemon/dedupe_store.hpp"
@@ -308,6 +309,26 @@ int command_parse(const ParseOptionsCli& options) {
     std::cerr << "postwire parse: --format must be auto, rss, atom or jsonfeed\n";
     return kExitUsage;
   }
+  auto id_from = feed::parse_id_from(options.id_from);
+  if (!id_from) {
+    std::cerr << "postwire parse: --id-from must be auto, guid or link\n";
+    return kExitUsage;
+  }
+  if (options.timezone && !normalise::is_known_timezone(*options.timezone)) {
+    std::cerr << "postwire parse: --timezone: unknown IANA time zone '" << *options.timezone << "'\n";
+    return kExitUsage;
+  }
+  UnixMillis now =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
+  if (options.now) {
+    const normalise::ParsedDate parsed = normalise::parse_date(*options.now);
+    if (!parsed.value || !parsed.flags.empty()) {
+      std::cerr << "postwire parse: --now must be an RFC 3339 time with a zone, e.g. 2026-11-28T10:52:52Z\n";
+      return kExitUsage;
+    }
+    now = *parsed.value * 1000;
+  }
   std::string body;
   std::string base = options.base_url.value_or("");
   constexpr std::size_t kMax = 64 * 1024 * 1024;
@@ -327,6 +348,10 @@ int command_parse(const ParseOptionsCli& options) {
   feed::ParseOptions parse_options;
   parse_options.format = *format;
   parse_options.base_url = base;
+  parse_options.content_type = options.content_type;
+  parse_options.timezone = options.timezone;
+  parse_options.now = now / 1000;
+  parse_options.id_from = *id_from;
   auto parsed = feed::parse_feed(body, parse_options);
   if (!parsed) {
     std::cerr << "postwire parse: " << options.file << ": " << parsed.error().message << "\n";
@@ -346,14 +371,13 @@ int command_parse(const ParseOptionsCli& options) {
   w.value(parsed->url);
   w.key("language");
   w.value(parsed->language);
+  w.key("charset");
+  w.value(parsed->charset);
   w.key("item_count");
   w.value(static_cast<std::int64_t>(parsed->entries.size()));
   w.end_object();
   w.end_object();
   std::cout << line << "\n";
-  const UnixMillis now =
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-          .count();
   for (const auto& entry : parsed->entries) {
     Event event;
     event.kind = EventKind::post;

@@ -96,7 +96,7 @@ TEST(FeedParserRss2, ChannelAndItems) {
   EXPECT_EQ(feed.format, FeedFormat::rss);
   EXPECT_EQ(feed.title, "Example & Co");
   EXPECT_EQ(feed.url, "https://blog.example/");
-  EXPECT_EQ(feed.language, "en-us");
+  EXPECT_EQ(feed.language, "en-US");
   EXPECT_TRUE(feed.warnings.empty()) << feed.warnings.front();
   ASSERT_EQ(feed.entries.size(), 3u);
 
@@ -622,17 +622,36 @@ TEST(FeedParserOptions, CharsetFromContentTypeWhenTheDocumentHasNone) {
   EXPECT_EQ(parse_ok(declared_latin1).title, "Caf\u00E9");
 }
 
-TEST(FeedParserRecovery, Windows1252BytesInAUtf8Feed) {
+TEST(FeedParserRecovery, InvalidBytesInAUtf8FeedBecomeReplacementCharacters) {
+  // Mostly UTF-8 (the euro sign), with stray Windows-1252 bytes: not a mislabel, so
+  // each invalid byte becomes U+FFFD and the items that hold one are flagged.
   const std::string body =
       "<?xml version=\"1.0\" encoding=\"utf-8\"?><rss version=\"2.0\"><channel>"
       "<title>Caf\xE9 \xE2\x82\xAC \x93quoted\x94</title>"
+      "<item><guid>1</guid><description><![CDATA[<p>caf\xE9</p>]]></description></item>"
+      "<item><guid>2</guid><description>clean</description></item></channel></rss>";
+  const ParsedFeed feed = parse_ok(body);
+  EXPECT_TRUE(has_prefix(feed.warnings, "invalid_bytes:"));
+  EXPECT_EQ(feed.title, "Caf\uFFFD \u20AC \uFFFDquoted\uFFFD");
+  ASSERT_EQ(feed.entries.size(), 2u);
+  EXPECT_EQ(feed.entries[0].content_text, "caf\uFFFD");
+  EXPECT_EQ(feed.entries[0].quality, (Strings{"invalid_utf8"}));
+  EXPECT_TRUE(feed.entries[1].quality.empty());
+}
+
+TEST(FeedParserRecovery, Windows1252FeedLabelledUtf8IsRecovered) {
+  // No valid multi-byte sequence at all: the whole document is Windows-1252.
+  const std::string body =
+      "<?xml version=\"1.0\" encoding=\"utf-8\"?><rss version=\"2.0\"><channel>"
+      "<title>Caf\xE9 \x93quoted\x94</title>"
       "<item><guid>1</guid><description><![CDATA[<p>caf\xE9</p>]]></description></item></channel></rss>";
   const ParsedFeed feed = parse_ok(body);
-  EXPECT_TRUE(has_prefix(feed.warnings, "xml_recovered: Input is not proper UTF-8"));
-  EXPECT_EQ(feed.warnings[0].find('\n'), std::string::npos);
-  EXPECT_EQ(feed.title, "Caf\u00E9 \u20AC \u201Cquoted\u201D");
+  EXPECT_TRUE(has_prefix(feed.warnings, "charset_mislabeled:"));
+  EXPECT_EQ(feed.charset, "windows-1252");
+  EXPECT_EQ(feed.title, "Caf\u00E9 \u201Cquoted\u201D");
   ASSERT_EQ(feed.entries.size(), 1u);
   EXPECT_EQ(feed.entries[0].content_text, "caf\u00E9");
+  EXPECT_EQ(feed.entries[0].quality, (Strings{"charset_mislabeled"}));
 }
 
 TEST(FeedParserOptions, LeadingWhitespaceAndBom) {

@@ -1,0 +1,154 @@
+#include "normalise/text_clean.hpp"
+
+#include <unicode/bytestream.h>
+#include <unicode/normalizer2.h>
+#include <unicode/utypes.h>
+
+#include <array>
+
+#include "normalise/html_text.hpp"
+
+namespace postwire::normalise {
+namespace {
+
+// Length of the valid UTF-8 sequence at s[i]; 0 when the bytes there are invalid,
+// with `bad` set to the length of the maximal invalid prefix to skip (WHATWG's
+// "maximal subpart" rule: one U+FFFD per broken sequence).
+std::size_t sequence_at(std::string_view s, std::size_t i, std::size_t& bad, char32_t& cp) {
+  const auto byte = [&](std::size_t k) { return k < s.size() ? static_cast<unsigned char>(s[k]) : 0u; };
+  const unsigned b0 = byte(i);
+  bad = 1;
+  if (b0 < 0x80) {
+    cp = b0;
+    return 1;
+  }
+  std::size_t need = 0;
+  unsigned lo = 0x80;
+  unsigned hi = 0xBF;
+  if (b0 >= 0xC2 && b0 <= 0xDF) {
+    need = 1;
+    cp = b0 & 0x1F;
+  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+    need = 2;
+    cp = b0 & 0x0F;
+    if (b0 == 0xE0) lo = 0xA0;
+    if (b0 == 0xED) hi = 0x9F;
+  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+    need = 3;
+    cp = b0 & 0x07;
+    if (b0 == 0xF0) lo = 0x90;
+    if (b0 == 0xF4) hi = 0x8F;
+  } else {
+    return 0;
+  }
+  for (std::size_t k = 1; k <= need; ++k) {
+    const unsigned b = byte(i + k);
+    if (i + k >= s.size() || b < lo || b > hi) {
+      bad = k;
+      return 0;
+    }
+    lo = 0x80;
+    hi = 0xBF;
+    cp = (cp << 6) | (b & 0x3F);
+  }
+  return need + 1;
+}
+
+}  // namespace
+
+char32_t windows1252_c1(unsigned char byte) {
+  static constexpr std::array<char16_t, 32> kHigh = {
+      0x20AC, 0,      0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
+      0x2039, 0x0152, 0,      0x017D, 0,      0,      0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
+      0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0,      0x017E, 0x0178};
+  if (byte < 0x80 || byte > 0x9F) return byte;
+  return kHigh[byte - 0x80];
+}
+
+bool is_valid_utf8(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    if (static_cast<unsigned char>(text[i]) < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t bad = 0;
+    char32_t cp = 0;
+    const std::size_t n = sequence_at(text, i, bad, cp);
+    if (n == 0) return false;
+    i += n;
+  }
+  return true;
+}
+
+std::string to_nfc(std::string_view text) {
+  bool maybe_denormal = false;
+  for (char c : text) {
+    if (static_cast<unsigned char>(c) >= 0xCC) {  // lead bytes of U+0300 and above
+      maybe_denormal = true;
+      break;
+    }
+  }
+  if (!maybe_denormal) return std::string(text);
+  UErrorCode status = U_ZERO_ERROR;
+  const icu::Normalizer2* nfc = icu::Normalizer2::getNFCInstance(status);
+  if (U_FAILURE(status) || nfc == nullptr) return std::string(text);
+  const icu::StringPiece piece(text.data(), static_cast<int32_t>(text.size()));
+  if (nfc->isNormalizedUTF8(piece, status) && U_SUCCESS(status)) return std::string(text);
+  status = U_ZERO_ERROR;
+  std::string out;
+  icu::StringByteSink<std::string> sink(&out, static_cast<int32_t>(text.size()));
+  nfc->normalizeUTF8(0, piece, sink, nullptr, status);
+  if (U_FAILURE(status)) return std::string(text);
+  return out;
+}
+
+std::string clean_text(std::string_view text, CleanResult& result) {
+  std::string out;
+  out.reserve(text.size());
+  bool plain = true;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto b = static_cast<unsigned char>(text[i]);
+    if (b >= 0x20 && b < 0x7F) {
+      out.push_back(static_cast<char>(b));
+      ++i;
+      continue;
+    }
+    if (b < 0x20 || b == 0x7F) {
+      if (b == '\n' || b == '\t') {
+        out.push_back(static_cast<char>(b));
+      } else if (b == '\r') {
+        out.push_back('\n');
+        if (i + 1 < text.size() && text[i + 1] == '\n') ++i;
+      }
+      ++i;  // NUL, other C0 controls and DEL are dropped
+      continue;
+    }
+    std::size_t bad = 0;
+    char32_t cp = 0;
+    const std::size_t n = sequence_at(text, i, bad, cp);
+    if (n == 0) {
+      append_utf8(out, 0xFFFD);
+      result.replaced = true;
+      i += bad;
+      continue;
+    }
+    plain = false;
+    if (cp >= 0x80 && cp <= 0x9F) {
+      if (const char32_t mapped = windows1252_c1(static_cast<unsigned char>(cp)); mapped != 0) {
+        append_utf8(out, mapped);
+      }
+    } else if (cp == 0xFFFE || cp == 0xFFFF) {
+      // noncharacters: dropped
+    } else {
+      if (cp == 0xFFFD) result.replaced = true;
+      out.append(text.substr(i, n));
+    }
+    i += n;
+  }
+  if (plain) return out;
+  return to_nfc(out);
+}
+
+}  // namespace postwire::normalise
