@@ -217,6 +217,16 @@ void finish_entry(FeedEntry& entry, std::string_view raw_link, std::string_view 
   if (entry.url) {
     std::optional<std::string> canonical =
         nz::canonical_url(*entry.url, t_tracking != nullptr ? *t_tracking : nz::default_tracking_params());
+    // A fragment that names the item within its page ("#comment-98814", "#c123")
+    // is its identity, not a position: kept. Position anchors ("#top", "#more-12",
+    // "#respond") go.
+    const std::size_t hash = entry.url->find('#');
+    if (canonical && hash != std::string::npos) {
+      const std::string_view fragment = std::string_view(*entry.url).substr(hash + 1);
+      if (fragment.find_first_of("0123456789") != std::string_view::npos && !fragment.starts_with("more")) {
+        canonical->append("#").append(fragment);
+      }
+    }
     if (canonical && *canonical != *entry.url) {
       entry.url_original = std::move(entry.url);
       entry.url = std::move(canonical);

@@ -119,6 +119,12 @@ std::string normalise_escapes(std::string_view in) {
         out.push_back(kHex[value & 0xF]);
       }
       i += 2;
+    } else if (static_cast<unsigned char>(in[i]) >= 0x80 || in[i] == ' ') {
+      // Non-ASCII (UTF-8) and spaces are percent-encoded, as browsers send them.
+      const auto b = static_cast<unsigned char>(in[i]);
+      out.push_back('%');
+      out.push_back(kHex[b >> 4]);
+      out.push_back(kHex[b & 0xF]);
     } else {
       out.push_back(in[i]);
     }
