@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "postwire/daemon/commands.hpp"
+#include "postwire/daemon/state_command.hpp"
 
 namespace {
 
@@ -15,6 +16,8 @@ constexpr const char* kUsage = R"(usage:
   postwire parse [--format auto|rss|atom|jsonfeed] [--base-url URL] [--source-id ID] [--timezone ZONE]
                  [--now RFC3339] [--content-type VALUE] [--id-from auto|guid|link] FILE
                                                            print the events one document yields
+  postwire state inspect|export|reset --config FILE [--source ID] [--yes]
+                                                           inspect, export or reset the state store
   postwire version
 COMMON: --set dotted.key=value (repeatable)  --log-format text|json  --log-level trace|debug|info|warn|error
 )";
@@ -80,6 +83,10 @@ int main(int argc, char** argv) {
     }
     if (options.file.empty()) return usage_error("parse needs a FILE (or - for standard input)");
     return postwire::command_parse(options);
+  }
+
+  if (command == "state") {
+    return postwire::command_state(std::vector<std::string>(args.begin() + 1, args.end()), std::cout, std::cerr);
   }
 
   if (command != "run" && command != "once" && command != "check") return usage_error("unknown command " + command);

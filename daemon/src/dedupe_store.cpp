@@ -1,10 +1,20 @@
 #include "postwire/daemon/dedupe_store.hpp"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
+#include <cerrno>
+#include <cstring>
+#include <string_view>
 #include <system_error>
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+#include "postwire/daemon/config.hpp"
 
 namespace postwire {
 namespace {
@@ -12,30 +22,220 @@ namespace {
 // 'PWST' in the SQLite header: tells a postwire store from any other SQLite file.
 constexpr int kApplicationId = 0x50575354;
 
-std::uint64_t hex64(std::string_view hex) {
+// In-memory slot meta: version (24 bits) | source number (16) | last-seen hour (24).
+constexpr std::uint64_t kVersionMask = (1ULL << 24) - 1;  // also "saturated: ask the disk"
+constexpr std::uint64_t kSourceMask = (1ULL << 16) - 1;
+constexpr std::uint64_t kHourMask = (1ULL << 24) - 1;
+constexpr std::int64_t kHourEpoch = 1577836800;  // 2020-01-01T00:00:00Z
+constexpr std::uint16_t kOverflowSource = 0xFFFF;
+
+constexpr std::uint64_t pack(std::int64_t version, std::uint16_t source, std::uint64_t hour) {
+  const auto v = version < 0 ? 0 : std::min<std::uint64_t>(static_cast<std::uint64_t>(version), kVersionMask);
+  return v | (static_cast<std::uint64_t>(source) << 24) | (std::min(hour, kHourMask) << 40);
+}
+constexpr std::uint64_t meta_version(std::uint64_t meta) { return meta & kVersionMask; }
+constexpr std::uint16_t meta_source(std::uint64_t meta) {
+  return static_cast<std::uint16_t>((meta >> 24) & kSourceMask);
+}
+constexpr std::uint64_t meta_hour(std::uint64_t meta) { return meta >> 40; }
+constexpr std::uint64_t with_hour(std::uint64_t meta, std::uint64_t hour) {
+  return (meta & ((1ULL << 40) - 1)) | (std::min(hour, kHourMask) << 40);
+}
+// Rounded up, so an item never expires before its time (at most an hour late).
+constexpr std::uint64_t hour_of(std::int64_t unix_seconds) {
+  if (unix_seconds <= kHourEpoch) return 0;
+  return static_cast<std::uint64_t>((unix_seconds - kHourEpoch + 3599) / 3600);
+}
+constexpr std::int64_t seconds_of_hour(std::uint64_t hour) {
+  return kHourEpoch + static_cast<std::int64_t>(hour) * 3600;
+}
+
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// The first 16 hex digits as a number, or nullopt if there are fewer.
+std::optional<std::uint64_t> hex64(std::string_view hex) {
+  if (hex.size() < 16) return std::nullopt;
   std::uint64_t v = 0;
-  for (std::size_t i = 0; i < 16 && i < hex.size(); ++i) {
-    const char c = hex[i];
-    const std::uint64_t d = c >= '0' && c <= '9' ? static_cast<std::uint64_t>(c - '0')
-                            : c >= 'a' && c <= 'f' ? static_cast<std::uint64_t>(c - 'a' + 10)
-                                                   : 0;
-    v = (v << 4) | d;
+  for (std::size_t i = 0; i < 16; ++i) {
+    const int d = hex_digit(hex[i]);
+    if (d < 0) return std::nullopt;
+    v = (v << 4) | static_cast<std::uint64_t>(d);
   }
   return v;
 }
 
-std::int64_t now_seconds() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+std::int64_t unix_seconds(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
 }
+
+bool is_comment_id(const std::string& item_id) {
+  return item_id.size() > 1 && item_id[0] == 'c' && item_id[1] == '_';
+}
+
+std::string keys_blob(const std::vector<std::uint64_t>& keys) {
+  std::string out(keys.size() * 8, '\0');
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    for (int b = 0; b < 8; ++b)
+      out[i * 8 + static_cast<std::size_t>(b)] = static_cast<char>((keys[i] >> (8 * b)) & 0xFF);
+  }
+  return out;
+}
+
+std::vector<std::uint64_t> blob_keys(const void* data, int bytes) {
+  std::vector<std::uint64_t> keys(bytes > 0 ? static_cast<std::size_t>(bytes) / 8 : 0);
+  const auto* p = static_cast<const unsigned char*>(data);
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    std::uint64_t v = 0;
+    for (int b = 7; b >= 0; --b) v = (v << 8) | p[i * 8 + static_cast<std::size_t>(b)];
+    keys[i] = v;
+  }
+  return keys;
+}
+
+constexpr std::int64_t band_key(int band, std::uint64_t simhash) {
+  return (static_cast<std::int64_t>(band) << 16) |
+         static_cast<std::int64_t>((simhash >> (16 * band)) & 0xFFFF);
+}
+
+int popcount_distance(std::uint64_t a, std::uint64_t b) { return __builtin_popcountll(a ^ b); }
+
+const char* kSchemaV2 =
+    "CREATE TABLE meta (name TEXT PRIMARY KEY, value) WITHOUT ROWID;"
+    "CREATE TABLE sources (source_num INTEGER PRIMARY KEY, source_id TEXT NOT NULL UNIQUE, etag TEXT,"
+    " last_modified TEXT, updated_at INTEGER NOT NULL, window_keys BLOB);"
+    "CREATE TABLE items (item_key INTEGER PRIMARY KEY, fingerprint INTEGER NOT NULL, version INTEGER NOT "
+    "NULL,"
+    " last_seen INTEGER NOT NULL, source_num INTEGER NOT NULL, first_seen INTEGER NOT NULL,"
+    " item_id TEXT NOT NULL, content_hash TEXT NOT NULL);"
+    "CREATE TABLE urls (url_key INTEGER PRIMARY KEY, item_key INTEGER NOT NULL, item_id TEXT NOT NULL);"
+    "CREATE INDEX urls_by_item ON urls (item_key);"
+    "CREATE TABLE simhashes (item_key INTEGER PRIMARY KEY, simhash INTEGER NOT NULL, item_id TEXT NOT NULL);"
+    "CREATE TABLE simhash_bands (band_key INTEGER NOT NULL, item_key INTEGER NOT NULL, simhash INTEGER NOT "
+    "NULL,"
+    " PRIMARY KEY (band_key, item_key)) WITHOUT ROWID;"
+    "CREATE TABLE outbox (seq INTEGER PRIMARY KEY, event_id TEXT NOT NULL UNIQUE, item_id TEXT NOT NULL,"
+    " source_id TEXT NOT NULL, content_hash TEXT NOT NULL, version INTEGER NOT NULL, topic TEXT NOT NULL,"
+    " recorded_at INTEGER NOT NULL);"
+    "CREATE TABLE watermarks (topic TEXT NOT NULL, partition_id INTEGER NOT NULL, start_offset INTEGER NOT "
+    "NULL,"
+    " updated_at INTEGER NOT NULL, PRIMARY KEY (topic, partition_id)) WITHOUT ROWID;"
+    "CREATE VIEW item_view AS SELECT i.item_id, s.source_id, i.content_hash, i.version,"
+    " datetime(i.first_seen, 'unixepoch') AS first_seen, datetime(i.last_seen, 'unixepoch') AS last_seen"
+    " FROM items i LEFT JOIN sources s USING (source_num);";
 
 }  // namespace
 
+// ---------------------------------------------------------------------------------------------
+// MarkTable
+
+namespace detail {
+
+__extension__ using Uint128 = unsigned __int128;
+
+std::size_t MarkTable::home(std::uint64_t key) const {
+  const std::uint64_t mixed = key * 0x9E3779B97F4A7C15ULL;
+  return static_cast<std::size_t>((static_cast<Uint128>(mixed) * slots_.size()) >> 64);
+}
+
+void MarkTable::reserve(std::size_t n) {
+  // Keep the load at most 0.8; a reserve leaves it at 0.7.
+  if (n * 5 <= slots_.size() * 4) return;
+  std::vector<Slot> old(std::max<std::size_t>(16, n * 10 / 7 + 1));
+  old.swap(slots_);
+  size_ = 0;
+  for (const auto& s : old) {
+    if (s.key == 0) continue;
+    bool inserted = false;
+    upsert(s.key, inserted) = s;
+  }
+}
+
+void MarkTable::grow() {
+  const std::size_t target = std::max<std::size_t>(16, slots_.size() + slots_.size() / 2);
+  reserve(target * 7 / 10);
+}
+
+MarkTable::Slot* MarkTable::find(std::uint64_t key) {
+  return const_cast<Slot*>(std::as_const(*this).find(key));
+}
+
+const MarkTable::Slot* MarkTable::find(std::uint64_t key) const {
+  if (slots_.empty()) return nullptr;
+  const std::size_t n = slots_.size();
+  for (std::size_t i = home(key);; i = i + 1 == n ? 0 : i + 1) {
+    const Slot& s = slots_[i];
+    if (s.key == key) return &s;
+    if (s.key == 0) return nullptr;
+  }
+}
+
+MarkTable::Slot& MarkTable::upsert(std::uint64_t key, bool& inserted) {
+  if ((size_ + 1) * 5 > slots_.size() * 4) grow();
+  const std::size_t n = slots_.size();
+  for (std::size_t i = home(key);; i = i + 1 == n ? 0 : i + 1) {
+    Slot& s = slots_[i];
+    if (s.key == key) {
+      inserted = false;
+      return s;
+    }
+    if (s.key == 0) {
+      s = Slot{key, 0, 0};
+      ++size_;
+      inserted = true;
+      return s;
+    }
+  }
+}
+
+bool MarkTable::erase(std::uint64_t key) {
+  if (slots_.empty()) return false;
+  const std::size_t n = slots_.size();
+  std::size_t i = home(key);
+  while (slots_[i].key != key) {
+    if (slots_[i].key == 0) return false;
+    i = i + 1 == n ? 0 : i + 1;
+  }
+  // Backward-shift deletion: pull later members of the cluster into the hole
+  // unless their home lies cyclically in (hole, position].
+  std::size_t j = i;
+  for (;;) {
+    j = j + 1 == n ? 0 : j + 1;
+    if (slots_[j].key == 0) break;
+    const std::size_t h = home(slots_[j].key);
+    const bool stays = i <= j ? (i < h && h <= j) : (i < h || h <= j);
+    if (stays) continue;
+    slots_[i] = slots_[j];
+    i = j;
+  }
+  slots_[i] = Slot{};
+  --size_;
+  return true;
+}
+
+void MarkTable::clear() {
+  std::vector<Slot>().swap(slots_);
+  size_ = 0;
+}
+
+}  // namespace detail
+
+// ---------------------------------------------------------------------------------------------
+// SQLite plumbing
+
 struct DedupeStore::Db {
   sqlite3* handle = nullptr;
+  std::unordered_map<std::string_view, sqlite3_stmt*> statements;
+
   ~Db() {
+    for (auto& [sql, st] : statements) sqlite3_finalize(st);
     if (handle != nullptr) sqlite3_close(handle);
   }
+  std::string errmsg() const { return sqlite3_errmsg(handle); }
   Result<void> exec(const char* sql) const {
     char* err = nullptr;
     if (sqlite3_exec(handle, sql, nullptr, nullptr, &err) != SQLITE_OK) {
@@ -45,121 +245,446 @@ struct DedupeStore::Db {
     }
     return {};
   }
-  int query_int(const char* sql) const {
+  std::optional<std::int64_t> query_int(const char* sql) const {
     sqlite3_stmt* st = nullptr;
-    int v = 0;
+    std::optional<std::int64_t> v;
     if (sqlite3_prepare_v2(handle, sql, -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
-      v = sqlite3_column_int(st, 0);
+      v = sqlite3_column_int64(st, 0);
     }
     sqlite3_finalize(st);
     return v;
   }
+  // A cached prepared statement; `sql` must be a string literal.
+  sqlite3_stmt* prepare(std::string_view sql) {
+    auto it = statements.find(sql);
+    if (it != statements.end()) return it->second;
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v3(handle, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &st,
+                           nullptr) != SQLITE_OK) {
+      return nullptr;
+    }
+    statements.emplace(sql, st);
+    return st;
+  }
 };
 
+namespace {
+
+// One use of a cached statement: binds, steps, and resets on destruction.
+class Query {
+ public:
+  Query(sqlite3_stmt* st) : st_(st) {}  // NOLINT(google-explicit-constructor)
+  ~Query() {
+    if (st_ != nullptr) {
+      sqlite3_reset(st_);
+      sqlite3_clear_bindings(st_);
+    }
+  }
+  Query(const Query&) = delete;
+  Query& operator=(const Query&) = delete;
+
+  bool valid() const { return st_ != nullptr; }
+  Query& bind(int i, std::int64_t v) {
+    if (st_ != nullptr) sqlite3_bind_int64(st_, i, v);
+    return *this;
+  }
+  Query& bind_u64(int i, std::uint64_t v) { return bind(i, static_cast<std::int64_t>(v)); }
+  Query& bind(int i, const std::string& s) {
+    if (st_ != nullptr) sqlite3_bind_text(st_, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Query& bind(int i, const std::optional<std::string>& s) {
+    if (st_ == nullptr) return *this;
+    if (s) return bind(i, *s);
+    sqlite3_bind_null(st_, i);
+    return *this;
+  }
+  Query& bind_blob(int i, const std::string& bytes) {
+    if (st_ != nullptr)
+      sqlite3_bind_blob(st_, i, bytes.data(), static_cast<int>(bytes.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  int step() { return st_ == nullptr ? SQLITE_ERROR : sqlite3_step(st_); }
+  bool run() { return step() == SQLITE_DONE; }
+  std::int64_t i64(int c) const { return sqlite3_column_int64(st_, c); }
+  std::uint64_t u64(int c) const { return static_cast<std::uint64_t>(sqlite3_column_int64(st_, c)); }
+  std::string text(int c) const {
+    const auto* p = sqlite3_column_text(st_, c);
+    return p == nullptr ? std::string()
+                        : std::string(reinterpret_cast<const char*>(p),
+                                      static_cast<std::size_t>(sqlite3_column_bytes(st_, c)));
+  }
+  std::optional<std::string> opt_text(int c) const {
+    if (sqlite3_column_type(st_, c) == SQLITE_NULL) return std::nullopt;
+    return text(c);
+  }
+  sqlite3_stmt* raw() const { return st_; }
+
+ private:
+  sqlite3_stmt* st_;
+};
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Keys
+
 std::uint64_t DedupeStore::item_key(const std::string& item_id) {
-  // Ids are "p_"/"c_" + 32 hex chars of SHA-256: already uniformly distributed.
-  // Post and comment keys live in one table, so fold the kind into the key.
-  const std::uint64_t kind = item_id.size() > 0 && item_id[0] == 'c' ? 0x9e3779b97f4a7c15ULL : 0;
-  return hex64(std::string_view(item_id).substr(std::min<std::size_t>(2, item_id.size()))) ^ kind;
+  std::uint64_t key = 0;
+  // Ids are "p_"/"c_" + hex of SHA-256: already uniformly distributed. Post and
+  // comment keys live in one table, so the kind is folded into the key.
+  if (item_id.size() >= 18 && item_id[1] == '_' && (item_id[0] == 'p' || item_id[0] == 'c')) {
+    if (auto v = hex64(std::string_view(item_id).substr(2))) {
+      key = *v ^ (item_id[0] == 'c' ? 0x9e3779b97f4a7c15ULL : 0);
+    } else {
+      key = XXH3_64bits(item_id.data(), item_id.size());
+    }
+  } else {
+    key = XXH3_64bits(item_id.data(), item_id.size());
+  }
+  return key == 0 ? 1 : key;  // 0 marks an empty slot
 }
 
 std::uint64_t DedupeStore::fingerprint(const std::string& content_hash) {
   const auto colon = content_hash.find(':');
-  return hex64(std::string_view(content_hash).substr(colon == std::string::npos ? 0 : colon + 1));
+  if (auto v = hex64(std::string_view(content_hash).substr(colon == std::string::npos ? 0 : colon + 1)))
+    return *v;
+  return XXH3_64bits(content_hash.data(), content_hash.size());
 }
 
-Result<std::unique_ptr<DedupeStore>> DedupeStore::open(const std::filesystem::path& state_dir) {
+StoreOptions make_store_options(const Config& config) {
+  StoreOptions o;
+  o.default_ttl = config.state.ttl;
+  o.max_items = config.state.max_items;
+  for (const auto& s : config.sources) {
+    if (s.state_ttl) o.source_ttl[s.id] = *s.state_ttl;
+  }
+  return o;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Opening, locking, migrating, loading
+
+namespace {
+
+// Holds an exclusive flock on <state_dir>/state.lock; returns the fd.
+Result<int> take_lock(const std::filesystem::path& state_dir) {
+  const auto path = state_dir / "state.lock";
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return make_error(Errc::storage, "cannot open " + path.string() + ": " + std::strerror(errno));
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const int err = errno;
+    std::string holder;
+    char buf[32] = {};
+    const auto n = ::pread(fd, buf, sizeof buf - 1, 0);
+    if (n > 0) holder = std::string(buf, static_cast<std::size_t>(n));
+    while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' ')) holder.pop_back();
+    ::close(fd);
+    if (err == EWOULDBLOCK) {
+      return make_error(Errc::storage, "state directory " + state_dir.string() +
+                                           " is in use by another postwire process" +
+                                           (holder.empty() ? std::string() : " (pid " + holder + ")") +
+                                           "; lock file " + path.string());
+    }
+    return make_error(Errc::storage, "cannot lock " + path.string() + ": " + std::strerror(err));
+  }
+  const std::string pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd, 0) == 0) {
+    [[maybe_unused]] const auto written = ::pwrite(fd, pid.data(), pid.size(), 0);
+  }
+  return fd;
+}
+
+}  // namespace
+
+std::optional<long> DedupeStore::locked_by(const std::filesystem::path& state_dir) {
+  const auto path = state_dir / "state.lock";
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  std::optional<long> holder;
+  if (::flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK) {
+    char buf[32] = {};
+    const auto n = ::pread(fd, buf, sizeof buf - 1, 0);
+    holder = n > 0 ? std::strtol(buf, nullptr, 10) : 0L;
+  }
+  ::close(fd);  // also drops the shared lock if we got it
+  return holder;
+}
+
+DedupeStore::DedupeStore(StoreOptions options) : options_(std::move(options)) { source_ids_.emplace_back(); }
+
+DedupeStore::~DedupeStore() {
+  db_.reset();
+  if (lock_fd_ >= 0) ::close(lock_fd_);
+}
+
+Result<std::unique_ptr<DedupeStore>> DedupeStore::open(const std::filesystem::path& state_dir,
+                                                       StoreOptions options) {
   std::error_code ec;
   std::filesystem::create_directories(state_dir, ec);
-  if (ec) return make_error(Errc::storage, "cannot create state_dir " + state_dir.string() + ": " + ec.message());
+  if (ec)
+    return make_error(Errc::storage, "cannot create state_dir " + state_dir.string() + ": " + ec.message());
+  std::unique_ptr<DedupeStore> store(new DedupeStore(std::move(options)));
+  auto lock = take_lock(state_dir);
+  if (!lock) return std::move(lock).error();
+  store->lock_fd_ = *lock;
+
   const auto path = state_dir / "state.db";
+  store->path_ = path;
   const bool existed = std::filesystem::exists(path);
-  std::unique_ptr<DedupeStore> store(new DedupeStore());
   store->db_ = std::make_unique<Db>();
-  if (sqlite3_open_v2(path.c_str(), &store->db_->handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
+  auto& db = *store->db_;
+  if (sqlite3_open_v2(path.c_str(), &db.handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
       SQLITE_OK) {
-    return make_error(Errc::storage, "cannot open " + path.string() + ": " + sqlite3_errmsg(store->db_->handle));
+    return make_error(Errc::storage, "cannot open " + path.string() + ": " + db.errmsg());
   }
-  sqlite3_busy_timeout(store->db_->handle, 5000);
+  sqlite3_busy_timeout(db.handle, 5000);
+  const std::string damaged = path.string() + " is not a postwire state store (unreadable or damaged: ";
+  const std::string advice =
+      "); refusing to start with empty state. Move it away (or restore a backup) "
+      "and start again, or point state_dir elsewhere";
   // A file that is not SQLite at all fails here, with SQLite's "file is not a database".
-  if (auto r = store->db_->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"); !r) {
-    return make_error(Errc::storage, path.string() + " is not a postwire state store: " + r.error().message);
+  if (auto r = db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-16384;"); !r) {
+    return make_error(Errc::storage, damaged + r.error().message + advice);
   }
-  const int app = store->db_->query_int("PRAGMA application_id");
-  const int version = store->db_->query_int("PRAGMA user_version");
-  const int tables = store->db_->query_int("SELECT count(*) FROM sqlite_master");
-  if (existed && tables > 0) {
-    if (app != kApplicationId) {
-      return make_error(Errc::storage, path.string() +
-                                           " is an SQLite file but not a postwire state store; refusing to use it "
-                                           "(move it away or point state_dir elsewhere)");
+  const auto app = db.query_int("PRAGMA application_id");
+  const auto version = db.query_int("PRAGMA user_version");
+  const auto tables = db.query_int("SELECT count(*) FROM sqlite_master");
+  if (!app || !version || !tables) return make_error(Errc::storage, damaged + db.errmsg() + advice);
+  if (existed && *tables > 0) {
+    if (*app != kApplicationId) {
+      return make_error(Errc::storage,
+                        path.string() +
+                            " is an SQLite file but not a postwire state store; refusing to use it "
+                            "(move it away or point state_dir elsewhere)");
     }
-    if (version > kFormatVersion) {
-      return make_error(Errc::storage, path.string() + " has state format " + std::to_string(version) +
+    if (*version > kFormatVersion) {
+      return make_error(Errc::storage, path.string() + " has state format " + std::to_string(*version) +
                                            ", newer than this postwire understands (" +
-                                           std::to_string(kFormatVersion) + ")");
+                                           std::to_string(kFormatVersion) + "); upgrade postwire");
+    }
+    if (*version < 1) {
+      return make_error(Errc::storage,
+                        path.string() + " has no state format version; refusing to use it" + advice);
+    }
+    if (*version == 1) {
+      if (auto r = store->migrate_v1(); !r) {
+        return make_error(Errc::storage, "migrating " + path.string() + " from format 1 to " +
+                                             std::to_string(kFormatVersion) +
+                                             " failed: " + r.error().message);
+      }
     }
   } else {
-    const std::string schema =
-        "BEGIN;"
-        "PRAGMA application_id=" + std::to_string(kApplicationId) + ";"
-        "PRAGMA user_version=" + std::to_string(kFormatVersion) + ";"
-        "CREATE TABLE items (item_id TEXT PRIMARY KEY, source_id TEXT NOT NULL, content_hash TEXT NOT NULL,"
-        " version INTEGER NOT NULL, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL) WITHOUT ROWID;"
-        "CREATE TABLE sources (source_id TEXT PRIMARY KEY, etag TEXT, last_modified TEXT,"
-        " updated_at INTEGER NOT NULL) WITHOUT ROWID;"
-        "COMMIT;";
-    if (auto r = store->db_->exec(schema.c_str()); !r) return r.error();
+    const std::string schema = "BEGIN; PRAGMA application_id=" + std::to_string(kApplicationId) +
+                               "; PRAGMA user_version=" + std::to_string(kFormatVersion) + ";" + kSchemaV2 +
+                               "COMMIT;";
+    if (auto r = db.exec(schema.c_str()); !r)
+      return make_error(Errc::storage, "cannot create " + path.string() + ": " + r.error().message);
   }
-
-  sqlite3_stmt* st = nullptr;
-  sqlite3_prepare_v2(store->db_->handle, "SELECT item_id, content_hash, version FROM items", -1, &st, nullptr);
-  while (sqlite3_step(st) == SQLITE_ROW) {
-    const std::string id(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)));
-    const std::string hash(reinterpret_cast<const char*>(sqlite3_column_text(st, 1)));
-    store->committed_[item_key(id)] = Mark{fingerprint(hash), sqlite3_column_int64(st, 2)};
-  }
-  sqlite3_finalize(st);
-  sqlite3_prepare_v2(store->db_->handle, "SELECT source_id, etag, last_modified FROM sources", -1, &st, nullptr);
-  while (sqlite3_step(st) == SQLITE_ROW) {
-    SourceValidators v;
-    if (sqlite3_column_type(st, 1) != SQLITE_NULL) v.etag = reinterpret_cast<const char*>(sqlite3_column_text(st, 1));
-    if (sqlite3_column_type(st, 2) != SQLITE_NULL) {
-      v.last_modified = reinterpret_cast<const char*>(sqlite3_column_text(st, 2));
-    }
-    store->validators_[reinterpret_cast<const char*>(sqlite3_column_text(st, 0))] = v;
-  }
-  sqlite3_finalize(st);
+  if (auto r = store->load(); !r) return make_error(Errc::storage, damaged + r.error().message + advice);
   return store;
 }
 
-DedupeStore::~DedupeStore() = default;
+Result<void> DedupeStore::migrate_v1() {
+  auto& db = *db_;
+  if (auto r = db.exec("BEGIN IMMEDIATE;"
+                       "ALTER TABLE items RENAME TO items_v1;"
+                       "ALTER TABLE sources RENAME TO sources_v1;");
+      !r) {
+    (void)db.exec("ROLLBACK");
+    return r;
+  }
+  auto fail = [&](std::string msg) -> Result<void> {
+    (void)db.exec("ROLLBACK");
+    return make_error(Errc::storage, std::move(msg));
+  };
+  if (auto r = db.exec(kSchemaV2); !r) return fail(r.error().message);
+  if (auto r =
+          db.exec("INSERT INTO sources (source_id, etag, last_modified, updated_at)"
+                  " SELECT source_id, etag, last_modified, updated_at FROM sources_v1 ORDER BY source_id;"
+                  "INSERT OR IGNORE INTO sources (source_id, updated_at)"
+                  " SELECT DISTINCT source_id, 0 FROM items_v1 ORDER BY source_id;");
+      !r) {
+    return fail(r.error().message);
+  }
+  sqlite3_stmt* read = nullptr;
+  sqlite3_stmt* write = nullptr;
+  sqlite3_prepare_v2(db.handle,
+                     "SELECT i.item_id, s.source_num, i.content_hash, i.version, i.first_seen, i.last_seen"
+                     " FROM items_v1 i JOIN sources s USING (source_id)",
+                     -1, &read, nullptr);
+  sqlite3_prepare_v2(
+      db.handle,
+      "INSERT INTO items (item_key, fingerprint, version, last_seen, source_num, first_seen, item_id,"
+      " content_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (item_key) DO UPDATE SET"
+      " fingerprint = excluded.fingerprint, version = excluded.version, content_hash = excluded.content_hash,"
+      " item_id = excluded.item_id WHERE excluded.version > items.version",
+      -1, &write, nullptr);
+  if (read == nullptr || write == nullptr) {
+    sqlite3_finalize(read);
+    sqlite3_finalize(write);
+    return fail(db.errmsg());
+  }
+  int rc = SQLITE_ROW;
+  bool ok = true;
+  while ((rc = sqlite3_step(read)) == SQLITE_ROW) {
+    const std::string id(reinterpret_cast<const char*>(sqlite3_column_text(read, 0)));
+    const std::string hash(reinterpret_cast<const char*>(sqlite3_column_text(read, 2)));
+    sqlite3_bind_int64(write, 1, static_cast<std::int64_t>(item_key(id)));
+    sqlite3_bind_int64(write, 2, static_cast<std::int64_t>(fingerprint(hash)));
+    sqlite3_bind_int64(write, 3, sqlite3_column_int64(read, 3));
+    sqlite3_bind_int64(write, 4, sqlite3_column_int64(read, 5));
+    sqlite3_bind_int64(write, 5, sqlite3_column_int64(read, 1));
+    sqlite3_bind_int64(write, 6, sqlite3_column_int64(read, 4));
+    sqlite3_bind_text(write, 7, id.data(), static_cast<int>(id.size()), SQLITE_TRANSIENT);
+    sqlite3_bind_text(write, 8, hash.data(), static_cast<int>(hash.size()), SQLITE_TRANSIENT);
+    if (sqlite3_step(write) != SQLITE_DONE) ok = false;
+    sqlite3_reset(write);
+    if (!ok) break;
+  }
+  sqlite3_finalize(read);
+  sqlite3_finalize(write);
+  if (!ok || rc != SQLITE_DONE) return fail(db.errmsg());
+  if (auto r = db.exec("DROP TABLE items_v1; DROP TABLE sources_v1;"
+                       "INSERT INTO meta (name, value) VALUES ('migrated_from', 1);"
+                       "PRAGMA user_version=2;");
+      !r) {
+    return fail(r.error().message);
+  }
+  return db.exec("COMMIT");
+}
+
+Result<void> DedupeStore::load() {
+  auto& db = *db_;
+  if (auto hint = db.query_int("SELECT value FROM meta WHERE name = 'item_count'")) {
+    marks_.reserve(static_cast<std::size_t>(std::max<std::int64_t>(0, *hint)));
+  }
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(
+          db.handle,
+          "SELECT source_num, source_id, etag, last_modified, window_keys FROM sources ORDER BY source_num",
+          -1, &st, nullptr) != SQLITE_OK) {
+    return make_error(Errc::storage, db.errmsg());
+  }
+  int rc = SQLITE_ROW;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    const auto num64 = sqlite3_column_int64(st, 0);
+    if (num64 <= 0 || num64 > kOverflowSource) continue;
+    const auto num = static_cast<std::uint16_t>(num64);
+    const std::string id(reinterpret_cast<const char*>(sqlite3_column_text(st, 1)));
+    if (source_ids_.size() <= num) source_ids_.resize(num + 1U);
+    source_ids_[num] = id;
+    source_nums_[id] = num;
+    SourceValidators v;
+    if (sqlite3_column_type(st, 2) != SQLITE_NULL)
+      v.etag = reinterpret_cast<const char*>(sqlite3_column_text(st, 2));
+    if (sqlite3_column_type(st, 3) != SQLITE_NULL) {
+      v.last_modified = reinterpret_cast<const char*>(sqlite3_column_text(st, 3));
+    }
+    if (v.etag || v.last_modified) validators_[id] = v;
+    if (sqlite3_column_type(st, 4) == SQLITE_BLOB) {
+      auto keys = blob_keys(sqlite3_column_blob(st, 4), sqlite3_column_bytes(st, 4));
+      if (!keys.empty()) windows_[num] = std::move(keys);
+    }
+  }
+  sqlite3_finalize(st);
+  if (rc != SQLITE_DONE) return make_error(Errc::storage, db.errmsg());
+  persisted_sources_ = source_ids_.size() - 1;
+
+  // The hot loop: 10 million rows must load in well under 5 s.
+  if (sqlite3_prepare_v2(db.handle, "SELECT item_key, fingerprint, version, last_seen, source_num FROM items",
+                         -1, &st, nullptr) != SQLITE_OK) {
+    return make_error(Errc::storage, db.errmsg());
+  }
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    const auto key = static_cast<std::uint64_t>(sqlite3_column_int64(st, 0));
+    if (key == 0) continue;
+    bool inserted = false;
+    auto& slot = marks_.upsert(key, inserted);
+    const auto src = sqlite3_column_int64(st, 4);
+    slot.fingerprint = static_cast<std::uint64_t>(sqlite3_column_int64(st, 1));
+    slot.meta = pack(sqlite3_column_int64(st, 2),
+                     static_cast<std::uint16_t>(src <= 0 || src > kOverflowSource ? kOverflowSource : src),
+                     hour_of(sqlite3_column_int64(st, 3)));
+  }
+  sqlite3_finalize(st);
+  if (rc != SQLITE_DONE) return make_error(Errc::storage, db.errmsg());
+  return {};
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sources
+
+std::optional<std::uint16_t> DedupeStore::find_source_num(const std::string& source_id) const {
+  auto it = source_nums_.find(source_id);
+  if (it == source_nums_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::uint16_t DedupeStore::source_num(const std::string& source_id) {
+  if (auto n = find_source_num(source_id)) return *n;
+  if (source_ids_.size() >= kOverflowSource) {
+    // At most 65,534 sources are told apart; the rest share the overflow number.
+    if (source_ids_.size() == kOverflowSource) source_ids_.emplace_back("(other sources)");
+    return kOverflowSource;
+  }
+  const auto num = static_cast<std::uint16_t>(source_ids_.size());
+  source_ids_.push_back(source_id);
+  source_nums_[source_id] = num;
+  return num;
+}
+
+std::int64_t DedupeStore::now_seconds() const {
+  return unix_seconds(options_.clock ? options_.clock() : std::chrono::system_clock::now());
+}
+
+std::chrono::seconds DedupeStore::ttl_for(std::uint16_t num) const {
+  if (num < source_ids_.size()) {
+    if (auto it = options_.source_ttl.find(source_ids_[num]); it != options_.source_ttl.end())
+      return it->second;
+  }
+  return options_.default_ttl;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dedupe
 
 DedupeDecision DedupeStore::classify(const std::string& item_id, const std::string& content_hash) const {
-  if (auto it = in_flight_.find(item_id); it != in_flight_.end()) {
-    if (it->second.first == content_hash) return {DedupeDecision::Kind::duplicate, it->second.second, {}};
-    return {DedupeDecision::Kind::updated, it->second.second + 1, it->second.first};
+  if (!in_flight_.empty()) {
+    if (auto it = in_flight_.find(item_id); it != in_flight_.end()) {
+      if (it->second.first == content_hash) return {DedupeDecision::Kind::duplicate, it->second.second, {}};
+      return {DedupeDecision::Kind::updated, it->second.second + 1, it->second.first};
+    }
   }
-  auto it = committed_.find(item_key(item_id));
-  if (it == committed_.end()) return {DedupeDecision::Kind::fresh, 1, {}};
-  if (it->second.fingerprint == fingerprint(content_hash)) {
-    return {DedupeDecision::Kind::duplicate, it->second.version, {}};
-  }
-  return {DedupeDecision::Kind::updated, it->second.version + 1, stored_hash(item_id)};
+  const auto key = item_key(item_id);
+  const auto* slot = marks_.find(key);
+  if (slot == nullptr) return {DedupeDecision::Kind::fresh, 1, {}};
+  auto version = static_cast<std::int64_t>(meta_version(slot->meta));
+  if (meta_version(slot->meta) == kVersionMask) version = stored_version(key);
+  if (slot->fingerprint == fingerprint(content_hash)) return {DedupeDecision::Kind::duplicate, version, {}};
+  return {DedupeDecision::Kind::updated, version + 1, stored_hash(key, item_id)};
 }
 
-std::optional<std::string> DedupeStore::stored_hash(const std::string& item_id) const {
+std::optional<std::string> DedupeStore::stored_hash(std::uint64_t key, const std::string& item_id) const {
   if (auto it = recent_hashes_.find(item_id); it != recent_hashes_.end()) return it->second;
-  sqlite3_stmt* st = nullptr;
-  std::optional<std::string> out;
-  sqlite3_prepare_v2(db_->handle, "SELECT content_hash FROM items WHERE item_id = ?", -1, &st, nullptr);
-  sqlite3_bind_text(st, 1, item_id.c_str(), static_cast<int>(item_id.size()), SQLITE_TRANSIENT);
-  if (sqlite3_step(st) == SQLITE_ROW) out = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
-  sqlite3_finalize(st);
-  return out;
+  Query q(db_->prepare("SELECT content_hash FROM items WHERE item_key = ?1"));
+  q.bind_u64(1, key);
+  if (q.step() == SQLITE_ROW) return q.text(0);
+  return std::nullopt;
 }
 
-void DedupeStore::mark_in_flight(const std::string& item_id, const std::string& content_hash, std::int64_t version) {
+std::int64_t DedupeStore::stored_version(std::uint64_t key) const {
+  for (auto it = writes_.rbegin(); it != writes_.rend(); ++it) {
+    if (item_key(it->item_id) == key) return it->version;
+  }
+  Query q(db_->prepare("SELECT version FROM items WHERE item_key = ?1"));
+  q.bind_u64(1, key);
+  if (q.step() == SQLITE_ROW) return q.i64(0);
+  return static_cast<std::int64_t>(kVersionMask);
+}
+
+void DedupeStore::mark_in_flight(const std::string& item_id, const std::string& content_hash,
+                                 std::int64_t version) {
   in_flight_[item_id] = {content_hash, version};
 }
 
@@ -168,14 +693,53 @@ void DedupeStore::acknowledge(const std::string& item_id, const std::string& sou
   if (auto it = in_flight_.find(item_id); it != in_flight_.end() && it->second.second <= version) {
     in_flight_.erase(it);
   }
-  auto& mark = committed_[item_key(item_id)];
-  if (mark.version > version) return;  // an older acknowledgement arriving late
-  mark = Mark{fingerprint(content_hash), version};
+  const auto key = item_key(item_id);
+  bool inserted = false;
+  auto& slot = marks_.upsert(key, inserted);
+  if (!inserted) {
+    auto current = static_cast<std::int64_t>(meta_version(slot.meta));
+    if (meta_version(slot.meta) == kVersionMask) current = stored_version(key);
+    if (current > version) return;  // an older acknowledgement arriving late
+  }
+  const auto num = source_num(source_id);
+  auto* s = marks_.find(key);  // source_num() does not touch the table, but stay safe
+  s->fingerprint = fingerprint(content_hash);
+  s->meta = pack(version, num, hour_of(now_seconds()));
   recent_hashes_[item_id] = content_hash;
   writes_.push_back({item_id, source_id, content_hash, version});
 }
 
 void DedupeStore::release(const std::string& item_id) { in_flight_.erase(item_id); }
+
+void DedupeStore::touch(const std::string& item_id, const std::string& /*source_id*/) {
+  const auto key = item_key(item_id);
+  auto* slot = marks_.find(key);
+  if (slot == nullptr) return;
+  const auto now = now_seconds();
+  slot->meta = with_hour(slot->meta, hour_of(now));
+  touches_[key] = now;
+}
+
+void DedupeStore::set_window(const std::string& source_id, const std::vector<std::string>& item_ids) {
+  const auto num = source_num(source_id);
+  std::vector<std::uint64_t> keys;
+  keys.reserve(item_ids.size());
+  for (const auto& id : item_ids) {
+    keys.push_back(item_key(id));
+    touch(id, source_id);
+  }
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+  windows_[num] = std::move(keys);
+  dirty_windows_.insert(num);
+}
+
+std::size_t DedupeStore::window_size(const std::string& source_id) const {
+  const auto num = find_source_num(source_id);
+  if (!num) return 0;
+  auto it = windows_.find(*num);
+  return it == windows_.end() ? 0 : it->second.size();
+}
 
 SourceValidators DedupeStore::validators(const std::string& source_id) const {
   auto it = validators_.find(source_id);
@@ -183,63 +747,453 @@ SourceValidators DedupeStore::validators(const std::string& source_id) const {
 }
 
 void DedupeStore::set_validators(const std::string& source_id, const SourceValidators& v) {
+  source_num(source_id);
   validators_[source_id] = v;
   dirty_validators_.push_back(source_id);
 }
 
-Result<void> DedupeStore::flush() {
-  if (writes_.empty() && dirty_validators_.empty()) return {};
-  if (auto r = db_->exec("BEGIN IMMEDIATE"); !r) return r;
-  const auto now = now_seconds();
-  sqlite3_stmt* st = nullptr;
-  sqlite3_prepare_v2(db_->handle,
-                     "INSERT INTO items (item_id, source_id, content_hash, version, first_seen, last_seen)"
-                     " VALUES (?1, ?2, ?3, ?4, ?5, ?5) ON CONFLICT(item_id) DO UPDATE SET"
-                     " content_hash = excluded.content_hash, version = excluded.version, last_seen = excluded.last_seen"
-                     " WHERE excluded.version >= items.version",
-                     -1, &st, nullptr);
-  bool failed = false;
-  for (const auto& w : writes_) {
-    sqlite3_bind_text(st, 1, w.item_id.c_str(), static_cast<int>(w.item_id.size()), SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, w.source_id.c_str(), static_cast<int>(w.source_id.size()), SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, w.content_hash.c_str(), static_cast<int>(w.content_hash.size()), SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, w.version);
-    sqlite3_bind_int64(st, 5, now);
-    if (sqlite3_step(st) != SQLITE_DONE) failed = true;
-    sqlite3_reset(st);
-  }
-  sqlite3_finalize(st);
-  std::sort(dirty_validators_.begin(), dirty_validators_.end());
-  dirty_validators_.erase(std::unique(dirty_validators_.begin(), dirty_validators_.end()), dirty_validators_.end());
-  sqlite3_prepare_v2(db_->handle,
-                     "INSERT INTO sources (source_id, etag, last_modified, updated_at) VALUES (?1, ?2, ?3, ?4)"
-                     " ON CONFLICT(source_id) DO UPDATE SET etag = excluded.etag,"
-                     " last_modified = excluded.last_modified, updated_at = excluded.updated_at",
-                     -1, &st, nullptr);
-  for (const auto& id : dirty_validators_) {
-    const auto& v = validators_[id];
-    sqlite3_bind_text(st, 1, id.c_str(), static_cast<int>(id.size()), SQLITE_STATIC);
-    if (v.etag) sqlite3_bind_text(st, 2, v.etag->c_str(), -1, SQLITE_STATIC); else sqlite3_bind_null(st, 2);
-    if (v.last_modified) {
-      sqlite3_bind_text(st, 3, v.last_modified->c_str(), -1, SQLITE_STATIC);
-    } else {
-      sqlite3_bind_null(st, 3);
+// ---------------------------------------------------------------------------------------------
+// Cross-source indexes
+
+std::optional<std::string> DedupeStore::find_by_url(std::uint64_t url_key) const {
+  if (auto it = pending_urls_.find(url_key); it != pending_urls_.end()) return it->second;
+  Query q(db_->prepare("SELECT item_id FROM urls WHERE url_key = ?1"));
+  q.bind_u64(1, url_key);
+  if (q.step() == SQLITE_ROW) return q.text(0);
+  return std::nullopt;
+}
+
+void DedupeStore::remember_url(std::uint64_t url_key, const std::string& item_id) {
+  if (is_comment_id(item_id)) return;
+  pending_urls_.emplace(url_key, item_id);  // the first item with a URL stays the original
+}
+
+std::optional<std::string> DedupeStore::find_near_duplicate(std::uint64_t simhash, int max_distance) const {
+  std::optional<std::string> best;
+  int best_distance = max_distance + 1;
+  for (const auto& [h, id] : pending_simhashes_) {
+    const int d = popcount_distance(h, simhash);
+    if (d < best_distance) {
+      best_distance = d;
+      best = id;
     }
-    sqlite3_bind_int64(st, 4, now);
-    if (sqlite3_step(st) != SQLITE_DONE) failed = true;
-    sqlite3_reset(st);
   }
-  sqlite3_finalize(st);
-  if (failed) {
-    const std::string msg = sqlite3_errmsg(db_->handle);
-    (void)db_->exec("ROLLBACK");
+  std::optional<std::uint64_t> best_key;
+  for (int band = 0; band < 4; ++band) {
+    Query q(db_->prepare("SELECT item_key, simhash FROM simhash_bands WHERE band_key = ?1"));
+    q.bind(1, band_key(band, simhash));
+    while (q.step() == SQLITE_ROW) {
+      const int d = popcount_distance(q.u64(1), simhash);
+      if (d < best_distance) {
+        best_distance = d;
+        best_key = q.u64(0);
+      }
+    }
+  }
+  if (best_key) {
+    Query q(db_->prepare("SELECT item_id FROM simhashes WHERE item_key = ?1"));
+    q.bind_u64(1, *best_key);
+    if (q.step() == SQLITE_ROW) best = q.text(0);
+  }
+  return best;
+}
+
+void DedupeStore::remember_simhash(std::uint64_t simhash, const std::string& item_id) {
+  if (is_comment_id(item_id)) return;
+  pending_simhashes_.emplace_back(simhash, item_id);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writing
+
+Result<void> DedupeStore::flush() {
+  if (writes_.empty() && touches_.empty() && dirty_validators_.empty() && dirty_windows_.empty() &&
+      pending_urls_.empty() && pending_simhashes_.empty() && persisted_sources_ + 1 >= source_ids_.size()) {
+    return {};
+  }
+  auto& db = *db_;
+  if (auto r = db.exec("BEGIN IMMEDIATE"); !r) return r;
+  const auto now = now_seconds();
+  bool ok = true;
+  auto check = [&](bool step_ok) { ok = ok && step_ok; };
+
+  for (std::size_t num = persisted_sources_ + 1; ok && num < source_ids_.size(); ++num) {
+    Query q(
+        db.prepare("INSERT OR IGNORE INTO sources (source_num, source_id, updated_at) VALUES (?1, ?2, ?3)"));
+    check(q.bind(1, static_cast<std::int64_t>(num)).bind(2, source_ids_[num]).bind(3, now).run());
+  }
+  for (const auto& w : writes_) {
+    if (!ok) break;
+    Query q(db.prepare(
+        "INSERT INTO items (item_key, fingerprint, version, last_seen, source_num, first_seen, item_id, "
+        "content_hash)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?4, ?6, ?7) ON CONFLICT (item_key) DO UPDATE SET"
+        " fingerprint = excluded.fingerprint, version = excluded.version, last_seen = excluded.last_seen,"
+        " source_num = excluded.source_num, item_id = excluded.item_id, content_hash = excluded.content_hash"
+        " WHERE excluded.version >= items.version"));
+    q.bind_u64(1, item_key(w.item_id))
+        .bind_u64(2, fingerprint(w.content_hash))
+        .bind(3, w.version)
+        .bind(4, now);
+    q.bind(5, static_cast<std::int64_t>(source_num(w.source_id))).bind(6, w.item_id).bind(7, w.content_hash);
+    check(q.run());
+  }
+  for (const auto& [key, seen] : touches_) {
+    if (!ok) break;
+    Query q(db.prepare("UPDATE items SET last_seen = ?2 WHERE item_key = ?1 AND last_seen < ?2"));
+    check(q.bind_u64(1, key).bind(2, seen).run());
+  }
+  std::sort(dirty_validators_.begin(), dirty_validators_.end());
+  dirty_validators_.erase(std::unique(dirty_validators_.begin(), dirty_validators_.end()),
+                          dirty_validators_.end());
+  for (const auto& id : dirty_validators_) {
+    if (!ok) break;
+    const auto& v = validators_[id];
+    Query q(db.prepare(
+        "UPDATE sources SET etag = ?2, last_modified = ?3, updated_at = ?4 WHERE source_num = ?1"));
+    check(q.bind(1, static_cast<std::int64_t>(source_num(id)))
+              .bind(2, v.etag)
+              .bind(3, v.last_modified)
+              .bind(4, now)
+              .run());
+  }
+  for (const auto num : dirty_windows_) {
+    if (!ok) break;
+    Query q(db.prepare("UPDATE sources SET window_keys = ?2, updated_at = ?3 WHERE source_num = ?1"));
+    check(
+        q.bind(1, static_cast<std::int64_t>(num)).bind_blob(2, keys_blob(windows_[num])).bind(3, now).run());
+  }
+  for (const auto& [url_key, item_id] : pending_urls_) {
+    if (!ok) break;
+    Query q(db.prepare("INSERT OR IGNORE INTO urls (url_key, item_key, item_id) VALUES (?1, ?2, ?3)"));
+    check(q.bind_u64(1, url_key).bind_u64(2, item_key(item_id)).bind(3, item_id).run());
+  }
+  for (const auto& [simhash, item_id] : pending_simhashes_) {
+    if (!ok) break;
+    const auto key = item_key(item_id);
+    std::optional<std::uint64_t> previous;
+    {
+      Query q(db.prepare("SELECT simhash FROM simhashes WHERE item_key = ?1"));
+      q.bind_u64(1, key);
+      if (q.step() == SQLITE_ROW) previous = q.u64(0);
+    }
+    if (previous == simhash) continue;
+    if (previous) {
+      for (int band = 0; band < 4 && ok; ++band) {
+        Query q(db.prepare("DELETE FROM simhash_bands WHERE band_key = ?1 AND item_key = ?2"));
+        check(q.bind(1, band_key(band, *previous)).bind_u64(2, key).run());
+      }
+    }
+    {
+      Query q(
+          db.prepare("INSERT OR REPLACE INTO simhashes (item_key, simhash, item_id) VALUES (?1, ?2, ?3)"));
+      check(q.bind_u64(1, key).bind_u64(2, simhash).bind(3, item_id).run());
+    }
+    for (int band = 0; band < 4 && ok; ++band) {
+      Query q(db.prepare(
+          "INSERT OR REPLACE INTO simhash_bands (band_key, item_key, simhash) VALUES (?1, ?2, ?3)"));
+      check(q.bind(1, band_key(band, simhash)).bind_u64(2, key).bind_u64(3, simhash).run());
+    }
+  }
+  if (ok) {
+    Query q(
+        db.prepare("INSERT INTO meta (name, value) VALUES ('item_count', ?1)"
+                   " ON CONFLICT (name) DO UPDATE SET value = excluded.value"));
+    check(q.bind(1, static_cast<std::int64_t>(marks_.size())).run());
+  }
+  if (!ok) {
+    const std::string msg = db.errmsg();
+    (void)db.exec("ROLLBACK");
     return make_error(Errc::storage, "state write failed: " + msg);
   }
-  if (auto r = db_->exec("COMMIT"); !r) return r;
+  if (auto r = db.exec("COMMIT"); !r) {
+    (void)db.exec("ROLLBACK");
+    return r;
+  }
+  persisted_sources_ = source_ids_.size() - 1;
   writes_.clear();
   recent_hashes_.clear();
+  touches_.clear();
   dirty_validators_.clear();
+  dirty_windows_.clear();
+  pending_urls_.clear();
+  pending_simhashes_.clear();
   return {};
+}
+
+// Deletes items (and their index entries) on disk, then from memory.
+Result<std::size_t> DedupeStore::remove_keys(const std::vector<std::uint64_t>& keys) {
+  if (keys.empty()) return std::size_t{0};
+  auto& db = *db_;
+  if (auto r = db.exec("BEGIN IMMEDIATE"); !r) return r.error();
+  bool ok = true;
+  for (const auto key : keys) {
+    {
+      Query q(db.prepare("DELETE FROM items WHERE item_key = ?1"));
+      ok = q.bind_u64(1, key).run();
+    }
+    if (ok) {
+      Query q(db.prepare("DELETE FROM urls WHERE item_key = ?1"));
+      ok = q.bind_u64(1, key).run();
+    }
+    std::optional<std::uint64_t> simhash;
+    if (ok) {
+      Query q(db.prepare("SELECT simhash FROM simhashes WHERE item_key = ?1"));
+      q.bind_u64(1, key);
+      if (q.step() == SQLITE_ROW) simhash = q.u64(0);
+    }
+    if (ok && simhash) {
+      for (int band = 0; band < 4 && ok; ++band) {
+        Query q(db.prepare("DELETE FROM simhash_bands WHERE band_key = ?1 AND item_key = ?2"));
+        ok = q.bind(1, band_key(band, *simhash)).bind_u64(2, key).run();
+      }
+      if (ok) {
+        Query q(db.prepare("DELETE FROM simhashes WHERE item_key = ?1"));
+        ok = q.bind_u64(1, key).run();
+      }
+    }
+    if (!ok) break;
+  }
+  const std::size_t remaining = marks_.size() - std::min(marks_.size(), keys.size());
+  if (ok) {
+    Query q(
+        db.prepare("INSERT INTO meta (name, value) VALUES ('item_count', ?1)"
+                   " ON CONFLICT (name) DO UPDATE SET value = excluded.value"));
+    ok = q.bind(1, static_cast<std::int64_t>(remaining)).run();
+  }
+  if (!ok) {
+    const std::string msg = db.errmsg();
+    (void)db.exec("ROLLBACK");
+    return make_error(Errc::storage, "state delete failed: " + msg);
+  }
+  if (auto r = db.exec("COMMIT"); !r) {
+    (void)db.exec("ROLLBACK");
+    return r.error();
+  }
+  std::size_t removed = 0;
+  for (const auto key : keys) removed += marks_.erase(key) ? 1 : 0;
+  return removed;
+}
+
+ExpiryStats DedupeStore::expire(std::chrono::system_clock::time_point now) {
+  ExpiryStats stats;
+  if (auto r = flush(); !r) {
+    stats.error = r.error().message;
+    stats.remaining = size();
+    return stats;
+  }
+  const auto now_s = unix_seconds(now);
+  std::vector<std::uint64_t> window;
+  for (const auto& [num, keys] : windows_) window.insert(window.end(), keys.begin(), keys.end());
+  std::sort(window.begin(), window.end());
+  const auto in_window = [&](std::uint64_t key) {
+    return std::binary_search(window.begin(), window.end(), key);
+  };
+  std::vector<std::int64_t> ttl(source_ids_.size() + 1);
+  for (std::size_t n = 0; n < ttl.size(); ++n) ttl[n] = ttl_for(static_cast<std::uint16_t>(n)).count();
+  const auto ttl_of = [&](std::uint16_t num) {
+    return num < ttl.size() ? ttl[num] : static_cast<std::int64_t>(options_.default_ttl.count());
+  };
+  const auto expired_at = [&](const detail::MarkTable::Slot& s) {
+    return seconds_of_hour(meta_hour(s.meta)) + ttl_of(meta_source(s.meta)) < now_s;
+  };
+
+  std::vector<std::uint64_t> doomed;
+  marks_.for_each([&](const detail::MarkTable::Slot& s) {
+    if (!expired_at(s)) return;
+    if (in_window(s.key)) {
+      ++stats.kept_in_window;
+    } else {
+      doomed.push_back(s.key);
+    }
+  });
+  stats.expired = doomed.size();
+
+  const std::size_t left = marks_.size() - doomed.size();
+  if (left > options_.max_items) {
+    // Evict the oldest by last-seen hour: find the cutoff hour with a histogram,
+    // then take everything older and as many as needed of that hour.
+    std::size_t excess = left - options_.max_items;
+    std::map<std::uint64_t, std::size_t> hours;
+    marks_.for_each([&](const detail::MarkTable::Slot& s) {
+      if (!expired_at(s) && !in_window(s.key)) ++hours[meta_hour(s.meta)];
+    });
+    std::uint64_t cutoff = 0;
+    std::size_t below = 0;
+    bool found = false;
+    for (const auto& [hour, count] : hours) {
+      if (below + count >= excess) {
+        cutoff = hour;
+        found = true;
+        break;
+      }
+      below += count;
+    }
+    if (!found && !hours.empty()) cutoff = hours.rbegin()->first + 1;  // windows alone exceed max_items
+    std::size_t at_cutoff = excess > below ? excess - below : 0;
+    marks_.for_each([&](const detail::MarkTable::Slot& s) {
+      if (expired_at(s) || in_window(s.key)) return;
+      const auto hour = meta_hour(s.meta);
+      if (hour < cutoff) {
+        doomed.push_back(s.key);
+      } else if (hour == cutoff && at_cutoff > 0) {
+        doomed.push_back(s.key);
+        --at_cutoff;
+      }
+    });
+    stats.evicted = doomed.size() - stats.expired;
+  }
+  auto removed = remove_keys(doomed);
+  if (!removed) {
+    stats.error = removed.error().message;
+    stats.expired = stats.evicted = 0;
+  }
+  stats.remaining = size();
+  return stats;
+}
+
+Result<std::size_t> DedupeStore::reset_source(const std::string& source_id) {
+  if (auto r = flush(); !r) return r.error();
+  const auto num = find_source_num(source_id);
+  if (!num) return std::size_t{0};
+  std::vector<std::uint64_t> keys;
+  {
+    Query q(db_->prepare("SELECT item_key FROM items WHERE source_num = ?1"));
+    q.bind(1, static_cast<std::int64_t>(*num));
+    int rc = SQLITE_ROW;
+    while ((rc = q.step()) == SQLITE_ROW) keys.push_back(q.u64(0));
+    if (rc != SQLITE_DONE) return make_error(Errc::storage, db_->errmsg());
+  }
+  auto removed = remove_keys(keys);
+  if (!removed) return removed;
+  {
+    Query q(db_->prepare(
+        "UPDATE sources SET etag = NULL, last_modified = NULL, window_keys = NULL WHERE source_num = ?1"));
+    if (!q.bind(1, static_cast<std::int64_t>(*num)).run()) return make_error(Errc::storage, db_->errmsg());
+  }
+  validators_.erase(source_id);
+  windows_.erase(*num);
+  return keys.size();
+}
+
+Result<std::size_t> DedupeStore::reset_all() {
+  const std::size_t count = marks_.size();
+  if (auto r =
+          db_->exec("BEGIN IMMEDIATE;"
+                    "DELETE FROM items; DELETE FROM urls; DELETE FROM simhashes; DELETE FROM simhash_bands;"
+                    "DELETE FROM sources; DELETE FROM outbox; DELETE FROM watermarks;"
+                    "DELETE FROM meta WHERE name = 'item_count';"
+                    "COMMIT;");
+      !r) {
+    (void)db_->exec("ROLLBACK");
+    return r.error();
+  }
+  (void)db_->exec("VACUUM");
+  marks_.clear();
+  in_flight_.clear();
+  recent_hashes_.clear();
+  writes_.clear();
+  touches_.clear();
+  source_ids_.assign(1, std::string());
+  source_nums_.clear();
+  persisted_sources_ = 0;
+  validators_.clear();
+  dirty_validators_.clear();
+  windows_.clear();
+  dirty_windows_.clear();
+  pending_urls_.clear();
+  pending_simhashes_.clear();
+  return count;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Exactly-once support
+
+namespace {
+
+// A transaction whose commit is fsync'd (synchronous=FULL fsyncs the WAL on commit).
+template <class Body>
+Result<void> durable_transaction(sqlite3* handle, Body&& body) {
+  auto exec = [&](const char* sql) {
+    return sqlite3_exec(handle, sql, nullptr, nullptr, nullptr) == SQLITE_OK;
+  };
+  if (!exec("PRAGMA synchronous=FULL")) return make_error(Errc::storage, sqlite3_errmsg(handle));
+  Result<void> result;
+  if (!exec("BEGIN IMMEDIATE")) {
+    result = make_error(Errc::storage, sqlite3_errmsg(handle));
+  } else if (!body()) {
+    result = make_error(Errc::storage, std::string("state write failed: ") + sqlite3_errmsg(handle));
+    exec("ROLLBACK");
+  } else if (!exec("COMMIT")) {
+    result = make_error(Errc::storage, std::string("state commit failed: ") + sqlite3_errmsg(handle));
+    exec("ROLLBACK");
+  }
+  exec("PRAGMA synchronous=NORMAL");
+  return result;
+}
+
+}  // namespace
+
+Result<void> DedupeStore::record_outbox(const std::vector<OutboxEntry>& entries) {
+  if (entries.empty()) return {};
+  const auto now = now_seconds();
+  return durable_transaction(db_->handle, [&] {
+    for (const auto& e : entries) {
+      Query q(db_->prepare(
+          "INSERT OR IGNORE INTO outbox (event_id, item_id, source_id, content_hash, version, topic,"
+          " recorded_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
+      q.bind(1, e.event_id)
+          .bind(2, e.item_id)
+          .bind(3, e.source_id)
+          .bind(4, e.content_hash)
+          .bind(5, e.version);
+      if (!q.bind(6, e.topic).bind(7, now).run()) return false;
+    }
+    return true;
+  });
+}
+
+std::vector<OutboxEntry> DedupeStore::outbox() const {
+  std::vector<OutboxEntry> out;
+  Query q(db_->prepare(
+      "SELECT event_id, item_id, source_id, content_hash, version, topic FROM outbox ORDER BY seq"));
+  while (q.step() == SQLITE_ROW)
+    out.push_back({q.text(0), q.text(1), q.text(2), q.text(3), q.i64(4), q.text(5)});
+  return out;
+}
+
+Result<void> DedupeStore::clear_outbox(const std::vector<std::string>& event_ids) {
+  if (event_ids.empty()) return {};
+  return durable_transaction(db_->handle, [&] {
+    for (const auto& id : event_ids) {
+      Query q(db_->prepare("DELETE FROM outbox WHERE event_id = ?1"));
+      if (!q.bind(1, id).run()) return false;
+    }
+    return true;
+  });
+}
+
+Result<void> DedupeStore::record_watermarks(const std::vector<PartitionOffset>& offsets) {
+  if (offsets.empty()) return {};
+  const auto now = now_seconds();
+  return durable_transaction(db_->handle, [&] {
+    for (const auto& o : offsets) {
+      Query q(
+          db_->prepare("INSERT INTO watermarks (topic, partition_id, start_offset, updated_at)"
+                       " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (topic, partition_id) DO UPDATE SET"
+                       " start_offset = excluded.start_offset, updated_at = excluded.updated_at"));
+      if (!q.bind(1, o.topic).bind(2, o.partition).bind(3, o.offset).bind(4, now).run()) return false;
+    }
+    return true;
+  });
+}
+
+std::vector<PartitionOffset> DedupeStore::watermarks() const {
+  std::vector<PartitionOffset> out;
+  Query q(
+      db_->prepare("SELECT topic, partition_id, start_offset FROM watermarks ORDER BY topic, partition_id"));
+  while (q.step() == SQLITE_ROW) out.push_back({q.text(0), static_cast<std::int32_t>(q.i64(1)), q.i64(2)});
+  return out;
 }
 
 }  // namespace postwire

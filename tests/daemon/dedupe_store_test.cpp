@@ -3,6 +3,12 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <chrono>
+#include <random>
+#include <unordered_map>
+
+#include <unistd.h>
+
 #include "postwire/schema/ids.hpp"
 #include "support/temp_dir.hpp"
 
@@ -127,5 +133,435 @@ TEST(DedupeStore, RefusesANewerFormat) {
   EXPECT_NE(store.error().message.find("newer than this postwire"), std::string::npos);
 }
 
+// ---------------------------------------------------------------------------------------------
+// Format v2, memory, TTL, windows, eviction, indexes, outbox
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::system_clock;
+
+// A clock the test moves by hand.
+struct FakeClock {
+  Clock::time_point now = Clock::time_point(std::chrono::seconds(1'700'000'000));
+  StoreOptions options(StoreOptions o = {}) {
+    o.clock = [this] { return now; };
+    return o;
+  }
+};
+
+std::unique_ptr<DedupeStore> open_ok(const std::filesystem::path& dir, StoreOptions options = {}) {
+  auto store = DedupeStore::open(dir, std::move(options));
+  EXPECT_TRUE(store) << store.error().message;
+  if (!store) return nullptr;
+  return std::move(*store);
+}
+
+std::int64_t pragma(const std::filesystem::path& db_path, const char* sql) {
+  sqlite3* db = nullptr;
+  sqlite3_open(db_path.c_str(), &db);
+  sqlite3_stmt* st = nullptr;
+  std::int64_t v = -1;
+  if (sqlite3_prepare_v2(db, sql, -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+    v = sqlite3_column_int64(st, 0);
+  }
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return v;
+}
+
+TEST(MarkTable, MatchesAReferenceMapThroughInsertsAndErases) {
+  detail::MarkTable table;
+  std::unordered_map<std::uint64_t, std::uint64_t> reference;
+  std::mt19937_64 rng(42);
+  // Few distinct keys so that clusters form, wrap around and get erased from.
+  for (int round = 0; round < 200'000; ++round) {
+    const std::uint64_t key = 1 + rng() % 5000;
+    if (rng() % 3 == 0) {
+      EXPECT_EQ(table.erase(key), reference.erase(key) == 1);
+    } else {
+      bool inserted = false;
+      auto& slot = table.upsert(key, inserted);
+      EXPECT_EQ(inserted, reference.find(key) == reference.end());
+      slot.fingerprint = key * 7;
+      reference[key] = key * 7;
+    }
+  }
+  EXPECT_EQ(table.size(), reference.size());
+  for (std::uint64_t key = 1; key <= 5000; ++key) {
+    const auto* slot = table.find(key);
+    auto it = reference.find(key);
+    ASSERT_EQ(slot != nullptr, it != reference.end()) << key;
+    if (slot != nullptr) {
+      EXPECT_EQ(slot->fingerprint, it->second);
+    }
+  }
+  std::size_t seen = 0;
+  table.for_each([&](const detail::MarkTable::Slot&) { ++seen; });
+  EXPECT_EQ(seen, reference.size());
+}
+
+TEST(DedupeStore, NeedsAtMost64BytesPerItemInMemory) {
+  TempDir dir;
+  auto store = open_ok(dir.path());
+  ASSERT_TRUE(store);
+  for (int i = 0; i < 100'000; ++i) {
+    store->acknowledge(make_post_id("s", std::to_string(i)), "s", make_content_hash("", std::to_string(i)),
+                       1);
+    if (store->size() > 1000) {
+      ASSERT_LE(store->memory_bytes(), 64 * store->size()) << store->size();
+    }
+  }
+}
+
+TEST(DedupeStore, NewFilesCarryTheCurrentFormat) {
+  TempDir dir;
+  { ASSERT_TRUE(open_ok(dir.path())); }
+  EXPECT_EQ(pragma(dir / "state.db", "PRAGMA user_version"), DedupeStore::kFormatVersion);
+  EXPECT_EQ(pragma(dir / "state.db", "PRAGMA application_id"), 0x50575354);
+}
+
+TEST(DedupeStore, MigratesAFormat1Store) {
+  TempDir dir;
+  const auto id1 = make_post_id("blog", "1");
+  const auto id2 = make_comment_id("blog", "c9");
+  const auto id3 = make_post_id("news", "7");
+  const auto h1 = make_content_hash("t", "one");
+  const auto h2 = make_content_hash("", "comment");
+  const auto h3 = make_content_hash("t", "seven");
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir / "state.db").c_str(), &db), SQLITE_OK);
+    const std::string sql =
+        "PRAGMA application_id=1347900244; PRAGMA user_version=1;"
+        "CREATE TABLE items (item_id TEXT PRIMARY KEY, source_id TEXT NOT NULL, content_hash TEXT NOT NULL,"
+        " version INTEGER NOT NULL, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL) WITHOUT ROWID;"
+        "CREATE TABLE sources (source_id TEXT PRIMARY KEY, etag TEXT, last_modified TEXT,"
+        " updated_at INTEGER NOT NULL) WITHOUT ROWID;"
+        "INSERT INTO items VALUES ('" +
+        id1 + "', 'blog', '" + h1 +
+        "', 3, 1600000000, 1700000000);"
+        "INSERT INTO items VALUES ('" +
+        id2 + "', 'blog', '" + h2 +
+        "', 1, 1600000000, 1700000000);"
+        "INSERT INTO items VALUES ('" +
+        id3 + "', 'news', '" + h3 +
+        "', 1, 1600000000, 1700000000);"
+        "INSERT INTO sources VALUES ('blog', '\"e1\"', 'Sun, 22 Jul 2007 16:09:00 GMT', 1700000000);";
+    char* err = nullptr;
+    ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "");
+    sqlite3_close(db);
+  }
+  ASSERT_EQ(0x50575354, 1347900244);
+  {
+    auto store = open_ok(dir.path());
+    ASSERT_TRUE(store);
+    EXPECT_EQ(store->size(), 3U);
+    EXPECT_EQ(store->classify(id1, h1).kind, Kind::duplicate);
+    EXPECT_EQ(store->classify(id1, h1).version, 3);
+    const auto d = store->classify(id1, h3);
+    EXPECT_EQ(d.kind, Kind::updated);
+    EXPECT_EQ(d.version, 4);
+    EXPECT_EQ(d.previous_content_hash, h1);
+    EXPECT_EQ(store->classify(id2, h2).kind, Kind::duplicate);
+    EXPECT_EQ(store->classify(id3, h3).kind, Kind::duplicate);
+    EXPECT_EQ(store->validators("blog").etag, "\"e1\"");
+    EXPECT_EQ(store->validators("blog").last_modified, "Sun, 22 Jul 2007 16:09:00 GMT");
+  }
+  EXPECT_EQ(pragma(dir / "state.db", "PRAGMA user_version"), 2);
+  EXPECT_EQ(pragma(dir / "state.db", "SELECT count(*) FROM sqlite_master WHERE name = 'items_v1'"), 0);
+  auto again = open_ok(dir.path());
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->size(), 3U);
+  EXPECT_EQ(again->classify(id3, h3).kind, Kind::duplicate);
+}
+
+TEST(DedupeStore, ASecondOpenOfTheSameDirectoryIsRefused) {
+  TempDir dir;
+  auto first = open_ok(dir.path());
+  ASSERT_TRUE(first);
+  EXPECT_EQ(DedupeStore::locked_by(dir.path()), static_cast<long>(::getpid()));
+  auto second = DedupeStore::open(dir.path());
+  ASSERT_FALSE(second);
+  EXPECT_EQ(second.error().code, Errc::storage);
+  EXPECT_NE(second.error().message.find("in use by another postwire process"), std::string::npos)
+      << second.error().message;
+  EXPECT_NE(second.error().message.find("pid " + std::to_string(::getpid())), std::string::npos);
+  first.reset();
+  EXPECT_FALSE(DedupeStore::locked_by(dir.path()));
+  EXPECT_TRUE(open_ok(dir.path()));
+}
+
+TEST(DedupeStore, VersionsBeyondTheInMemoryRangeStayExact) {
+  TempDir dir;
+  const auto id = make_post_id("s", "busy");
+  const auto h = make_content_hash("", "v");
+  {
+    auto store = open_ok(dir.path());
+    store->acknowledge(id, "s", h, 40'000'000);
+    EXPECT_EQ(store->classify(id, h).version, 40'000'000);
+    ASSERT_TRUE(store->flush());
+  }
+  auto store = open_ok(dir.path());
+  EXPECT_EQ(store->classify(id, h).version, 40'000'000);
+  EXPECT_EQ(store->classify(id, make_content_hash("", "w")).version, 40'000'001);
+}
+
+TEST(DedupeStore, ExpiresItemsPastTheirTimeToLivePerSource) {
+  TempDir dir;
+  FakeClock clock;
+  StoreOptions o;
+  o.default_ttl = 30 * 24h;
+  o.source_ttl["fast"] = 24h;
+  const auto fast = make_post_id("fast", "1");
+  const auto slow = make_post_id("slow", "1");
+  const auto h = make_content_hash("", "x");
+  {
+    auto store = open_ok(dir.path(), clock.options(o));
+    store->acknowledge(fast, "fast", h, 1);
+    store->acknowledge(slow, "slow", h, 1);
+    ASSERT_TRUE(store->flush());
+    auto none = store->expire(clock.now + 12h);
+    EXPECT_EQ(none.expired, 0U);
+    auto stats = store->expire(clock.now + 3 * 24h);
+    EXPECT_FALSE(stats.error);
+    EXPECT_EQ(stats.expired, 1U);
+    EXPECT_EQ(stats.remaining, 1U);
+    EXPECT_EQ(store->classify(fast, h).kind, Kind::fresh);
+    EXPECT_EQ(store->classify(slow, h).kind, Kind::duplicate);
+  }
+  auto store = open_ok(dir.path(), clock.options(o));
+  EXPECT_EQ(store->size(), 1U);
+  EXPECT_EQ(store->classify(fast, h).kind, Kind::fresh);
+  EXPECT_EQ(store->expire(clock.now + 31 * 24h).expired, 1U);
+  EXPECT_EQ(store->size(), 0U);
+}
+
+TEST(DedupeStore, TouchRefreshesLastSeen) {
+  TempDir dir;
+  FakeClock clock;
+  StoreOptions o;
+  o.default_ttl = 48h;
+  const auto id = make_post_id("s", "1");
+  const auto h = make_content_hash("", "x");
+  {
+    auto store = open_ok(dir.path(), clock.options(o));
+    store->acknowledge(id, "s", h, 1);
+    ASSERT_TRUE(store->flush());
+    clock.now += 40h;
+    store->touch(id, "s");
+    ASSERT_TRUE(store->flush());
+  }
+  auto store = open_ok(dir.path(), clock.options(o));  // the touch reached the disk
+  EXPECT_EQ(store->expire(clock.now + 24h).expired, 0U);
+  EXPECT_EQ(store->expire(clock.now + 50h).expired, 1U);
+}
+
+TEST(DedupeStore, ItemsInASourceWindowNeverExpire) {
+  TempDir dir;
+  FakeClock clock;
+  StoreOptions o;
+  o.default_ttl = 24h;
+  const auto a = make_post_id("s", "a");
+  const auto b = make_post_id("s", "b");
+  const auto h = make_content_hash("", "x");
+  {
+    auto store = open_ok(dir.path(), clock.options(o));
+    store->acknowledge(a, "s", h, 1);
+    store->acknowledge(b, "s", h, 1);
+    store->set_window("s", {a});
+    ASSERT_TRUE(store->flush());
+    EXPECT_EQ(store->window_size("s"), 1U);
+  }
+  // The window survives a restart; 10 days later the item is still in the feed.
+  auto store = open_ok(dir.path(), clock.options(o));
+  EXPECT_EQ(store->window_size("s"), 1U);
+  const auto stats = store->expire(clock.now + 240h);
+  EXPECT_EQ(stats.expired, 1U);
+  EXPECT_EQ(stats.kept_in_window, 1U);
+  EXPECT_EQ(store->classify(a, h).kind, Kind::duplicate);  // no republish of an item still in the feed
+  EXPECT_EQ(store->classify(b, h).kind, Kind::fresh);
+  // Once it leaves the window it ages out like any other item.
+  store->set_window("s", {});
+  EXPECT_EQ(store->expire(clock.now + 240h).expired, 1U);
+  EXPECT_EQ(store->size(), 0U);
+}
+
+TEST(DedupeStore, EvictsTheOldestBeyondMaxItemsButNeverWindowItems) {
+  TempDir dir;
+  FakeClock clock;
+  StoreOptions o;
+  o.max_items = 3;
+  std::vector<std::string> ids;
+  auto store = open_ok(dir.path(), clock.options(o));
+  for (int i = 0; i < 6; ++i) {
+    ids.push_back(make_post_id("s", std::to_string(i)));
+    store->acknowledge(ids.back(), "s", make_content_hash("", std::to_string(i)), 1);
+    clock.now += 2h;  // item i was last seen i*2 hours after the first
+  }
+  store->set_window("w", {});  // another source, empty window
+  // Item 0, the oldest, is still visible in its source.
+  std::vector<std::string> window{ids[0]};
+  clock.now -= 12h;  // set_window touches: keep item 0's last-seen where it was
+  store->set_window("s", window);
+  clock.now += 12h;
+  ASSERT_TRUE(store->flush());
+  const auto stats = store->expire(clock.now);
+  EXPECT_FALSE(stats.error);
+  EXPECT_EQ(stats.expired, 0U);
+  EXPECT_EQ(stats.evicted, 3U);
+  EXPECT_EQ(stats.remaining, 3U);
+  auto alive = [&](int i) {
+    return store->classify(ids[static_cast<std::size_t>(i)], make_content_hash("", std::to_string(i))).kind ==
+           Kind::duplicate;
+  };
+  EXPECT_TRUE(alive(0));  // oldest, but in the window
+  EXPECT_FALSE(alive(1));
+  EXPECT_FALSE(alive(2));
+  EXPECT_FALSE(alive(3));
+  EXPECT_TRUE(alive(4));
+  EXPECT_TRUE(alive(5));
+  store.reset();
+  auto reopened = open_ok(dir.path(), clock.options(o));
+  EXPECT_EQ(reopened->size(), 3U);
+}
+
+TEST(DedupeStore, UrlIndexFindsTheFirstPostAndSurvivesRestart) {
+  TempDir dir;
+  FakeClock clock;
+  StoreOptions o;
+  o.default_ttl = 24h;
+  const auto original = make_post_id("a", "1");
+  const auto copy = make_post_id("b", "9");
+  const std::uint64_t url = 0x1234567890abcdefULL;
+  {
+    auto store = open_ok(dir.path(), clock.options(o));
+    EXPECT_FALSE(store->find_by_url(url));
+    store->remember_url(url, original);
+    store->remember_url(url, copy);                      // the first stays
+    store->remember_url(77, make_comment_id("a", "c"));  // comments are never merged across posts
+    EXPECT_EQ(store->find_by_url(url), original);
+    store->acknowledge(original, "a", make_content_hash("", "x"), 1);
+    ASSERT_TRUE(store->flush());
+    EXPECT_EQ(store->find_by_url(url), original);
+  }
+  auto store = open_ok(dir.path(), clock.options(o));
+  EXPECT_EQ(store->find_by_url(url), original);
+  EXPECT_FALSE(store->find_by_url(77));
+  // The entry goes with its item.
+  EXPECT_EQ(store->expire(clock.now + 48h).expired, 1U);
+  EXPECT_FALSE(store->find_by_url(url));
+}
+
+TEST(DedupeStore, SimhashIndexFindsNearDuplicatesWithinThreeBits) {
+  TempDir dir;
+  FakeClock clock;
+  StoreOptions o;
+  o.default_ttl = 24h;
+  const auto post = make_post_id("a", "1");
+  const std::uint64_t h = 0xF0F0'1234'ABCD'5555ULL;
+  // Three bits flipped in three different bands: only band 3 still matches.
+  const std::uint64_t near = h ^ (1ULL << 0) ^ (1ULL << 17) ^ (1ULL << 34);
+  // Four bits, one per band: beyond the guarantee and the default distance.
+  const std::uint64_t far = h ^ (1ULL << 0) ^ (1ULL << 17) ^ (1ULL << 34) ^ (1ULL << 51);
+  {
+    auto store = open_ok(dir.path(), clock.options(o));
+    store->remember_simhash(h, post);
+    store->remember_simhash(h, make_comment_id("a", "c"));  // ignored
+    EXPECT_EQ(store->find_near_duplicate(near), post);      // before the flush
+    store->acknowledge(post, "a", make_content_hash("", "x"), 1);
+    ASSERT_TRUE(store->flush());
+  }
+  auto store = open_ok(dir.path(), clock.options(o));
+  EXPECT_EQ(store->find_near_duplicate(h), post);
+  EXPECT_EQ(store->find_near_duplicate(near), post);
+  EXPECT_FALSE(store->find_near_duplicate(near, 2));
+  EXPECT_FALSE(store->find_near_duplicate(far));
+  EXPECT_FALSE(store->find_near_duplicate(~h));
+  // A new text for the same post replaces its SimHash.
+  store->remember_simhash(~h, post);
+  ASSERT_TRUE(store->flush());
+  EXPECT_FALSE(store->find_near_duplicate(h));
+  EXPECT_EQ(store->find_near_duplicate(~h), post);
+  EXPECT_EQ(store->expire(clock.now + 48h).expired, 1U);
+  EXPECT_FALSE(store->find_near_duplicate(~h));
+}
+
+TEST(DedupeStore, OutboxAndWatermarksAreDurableAcrossReopen) {
+  TempDir dir;
+  const OutboxEntry e1{"e_1", make_post_id("s", "1"), "s", make_content_hash("", "1"), 1, "postwire.posts"};
+  const OutboxEntry e2{"e_2", make_comment_id("s", "2"), "s", make_content_hash("", "2"),
+                       3,     "postwire.comments"};
+  {
+    auto store = open_ok(dir.path());
+    EXPECT_TRUE(store->outbox().empty());
+    ASSERT_TRUE(store->record_outbox({e1, e2}));
+    ASSERT_TRUE(store->record_outbox({e1}));  // recorded twice: kept once
+    ASSERT_TRUE(store->record_watermarks({{"postwire.posts", 0, 10}, {"postwire.posts", 1, 4}}));
+    ASSERT_TRUE(store->record_watermarks({{"postwire.posts", 0, 12}}));
+    // No flush(): both are committed before record_* return.
+  }
+  {
+    auto store = open_ok(dir.path());
+    EXPECT_EQ(store->outbox(), (std::vector<OutboxEntry>{e1, e2}));
+    EXPECT_EQ(store->watermarks(),
+              (std::vector<PartitionOffset>{{"postwire.posts", 0, 12}, {"postwire.posts", 1, 4}}));
+    ASSERT_TRUE(store->clear_outbox({"e_1", "e_unknown"}));
+  }
+  auto store = open_ok(dir.path());
+  EXPECT_EQ(store->outbox(), (std::vector<OutboxEntry>{e2}));
+}
+
+TEST(DedupeStore, ResetsOneSourceOrEverything) {
+  TempDir dir;
+  const auto a = make_post_id("a", "1");
+  const auto b = make_post_id("b", "1");
+  const auto h = make_content_hash("", "x");
+  {
+    auto store = open_ok(dir.path());
+    store->acknowledge(a, "a", h, 1);
+    store->acknowledge(b, "b", h, 1);
+    store->set_validators("a", SourceValidators{"\"e\"", std::nullopt});
+    store->set_window("a", {a});
+    store->remember_url(5, a);
+    ASSERT_TRUE(store->flush());
+    auto removed = store->reset_source("a");
+    ASSERT_TRUE(removed);
+    EXPECT_EQ(*removed, 1U);
+    EXPECT_EQ(store->classify(a, h).kind, Kind::fresh);
+    EXPECT_EQ(store->classify(b, h).kind, Kind::duplicate);
+    EXPECT_FALSE(store->validators("a").etag);
+    EXPECT_EQ(store->window_size("a"), 0U);
+    EXPECT_FALSE(store->find_by_url(5));
+  }
+  {
+    auto store = open_ok(dir.path());
+    EXPECT_EQ(store->size(), 1U);
+    EXPECT_EQ(store->classify(a, h).kind, Kind::fresh);
+    ASSERT_TRUE(store->record_outbox({OutboxEntry{"e", b, "b", h, 1, "t"}}));
+    auto removed = store->reset_all();
+    ASSERT_TRUE(removed);
+    EXPECT_EQ(*removed, 1U);
+    // Usable afterwards.
+    store->acknowledge(a, "a", h, 1);
+    ASSERT_TRUE(store->flush());
+  }
+  auto store = open_ok(dir.path());
+  EXPECT_EQ(store->size(), 1U);
+  EXPECT_EQ(store->classify(b, h).kind, Kind::fresh);
+  EXPECT_TRUE(store->outbox().empty());
+}
+
+TEST(DedupeStore, RefusesAnEmptyFormatAndADamagedItemsTable) {
+  TempDir dir;
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir / "state.db").c_str(), &db), SQLITE_OK);
+    sqlite3_exec(db, "PRAGMA application_id=1347900244; CREATE TABLE x (y)", nullptr, nullptr, nullptr);
+    sqlite3_close(db);
+  }
+  auto store = DedupeStore::open(dir.path());
+  ASSERT_FALSE(store);
+  EXPECT_NE(store.error().message.find("no state format version"), std::string::npos)
+      << store.error().message;
+}
 }  // namespace
 }  // namespace postwire

@@ -1,0 +1,76 @@
+#include "postwire/daemon/simhash.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace postwire {
+namespace {
+
+constexpr const char* kArticle =
+    "The city council voted on Tuesday to approve a new budget for public transport, adding forty electric "
+    "buses "
+    "to the fleet and extending night service on six routes. The mayor said the plan would be paid for by a "
+    "parking levy in the centre and by federal grants that were confirmed last month. Opposition members "
+    "argued "
+    "that the levy would hurt small shops, and asked for a review of the fares before the end of the year. "
+    "Construction of two new depots is due to start in spring, and the first buses should arrive in autumn.";
+
+constexpr const char* kUnrelated =
+    "A recipe for sourdough bread needs only flour, water and salt, but patience matters more than any "
+    "ingredient. Feed the starter the evening before, mix the dough in the morning, fold it every half hour "
+    "and let it rise slowly in a cool kitchen. Bake it in a heavy pot with the lid on for the first twenty "
+    "minutes so the crust stays thin and crackles as it cools on a rack by the open window.";
+
+TEST(Simhash, IdenticalTextIsDistanceZero) {
+  EXPECT_EQ(hamming(simhash64(kArticle), simhash64(kArticle)), 0);
+  EXPECT_NE(simhash64(kArticle), 0U);
+}
+
+TEST(Simhash, CaseAndPunctuationAreNormalisedAway) {
+  std::string shouted;
+  for (const char* p = kArticle; *p != '\0'; ++p) {
+    const char c = *p;
+    if (c == ',' || c == '.') continue;
+    shouted.push_back(c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c);
+  }
+  EXPECT_EQ(simhash64(shouted), simhash64(kArticle));
+  EXPECT_EQ(simhash64("  Hello,   world!\n"), simhash64("hello world"));
+}
+
+TEST(Simhash, ASmallEditIsASmallDistance) {
+  // Unweighted 3-shingles: one changed word changes three shingles. On a text of
+  // about 170 words that moves a few bits; unrelated texts are ~32 bits apart.
+  const std::string text = std::string(kArticle) + " " + kUnrelated;
+  std::string edited = text;
+  edited.replace(edited.find("forty"), 5, "fifty");
+  const int d = hamming(simhash64(text), simhash64(edited));
+  EXPECT_GT(d, 0);
+  EXPECT_LE(d, 8);
+  // The same article with a different byline appended (a syndicated copy).
+  const int byline = hamming(simhash64(text), simhash64(text + " Reporting by the city desk"));
+  EXPECT_LE(byline, 8);
+}
+
+TEST(Simhash, UnrelatedTextIsALargeDistance) {
+  EXPECT_GE(hamming(simhash64(kArticle), simhash64(kUnrelated)), 16);
+}
+
+TEST(Simhash, CountsWordsTheWayItSplitsThem) {
+  EXPECT_EQ(simhash_words(""), 0U);
+  EXPECT_EQ(simhash_words("  --  "), 0U);
+  EXPECT_EQ(simhash_words("one, two;three"), 3U);
+  EXPECT_EQ(simhash_words("caf\xc3\xa9 au lait"), 3U);  // UTF-8 letters stay inside words
+  EXPECT_GE(simhash_words(kArticle), kSimhashMinWords);
+  EXPECT_EQ(simhash64(""), 0U);
+  EXPECT_NE(simhash64("two words"), 0U);  // fewer than three words: one shingle
+}
+
+TEST(Simhash, HammingCountsDifferingBits) {
+  EXPECT_EQ(hamming(0, 0), 0);
+  EXPECT_EQ(hamming(0, ~0ULL), 64);
+  EXPECT_EQ(hamming(0b1011, 0b0001), 2);
+}
+
+}  // namespace
+}  // namespace postwire
