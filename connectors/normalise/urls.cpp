@@ -5,6 +5,7 @@
 #include <unicode/uidna.h>
 
 #include <array>
+#include <cctype>
 #include <memory>
 
 namespace postwire::normalise {
@@ -103,7 +104,7 @@ int hex_value(char c) noexcept {
 // "%7e" and "~" compare equal, and the remaining escapes use one case. That case is
 // lower, because libcurl lower-cases escapes in the parts we set back anyway.
 std::string normalise_escapes(std::string_view in) {
-  static constexpr char kHex[] = "0123456789abcdef";
+  static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;
   out.reserve(in.size());
   for (std::size_t i = 0; i < in.size(); ++i) {
@@ -226,7 +227,19 @@ std::optional<std::string> canonical_url(std::string_view url, const std::vector
       return std::nullopt;
     }
   }
-  return get_part(h, CURLUPART_URL, CURLU_NO_DEFAULT_PORT);
+  std::optional<std::string> out = get_part(h, CURLUPART_URL, CURLU_NO_DEFAULT_PORT);
+  if (out) {
+    // RFC 3986 section 6.2.2.1: percent-escapes in upper case (libcurl lower-cases
+    // the ones in parts that were set back).
+    for (std::size_t i = 0; i + 2 < out->size(); ++i) {
+      if ((*out)[i] == '%' && hex_value((*out)[i + 1]) >= 0 && hex_value((*out)[i + 2]) >= 0) {
+        (*out)[i + 1] = static_cast<char>(std::toupper(static_cast<unsigned char>((*out)[i + 1])));
+        (*out)[i + 2] = static_cast<char>(std::toupper(static_cast<unsigned char>((*out)[i + 2])));
+        i += 2;
+      }
+    }
+  }
+  return out;
 }
 
 bool is_dangerous_url(std::string_view url) {

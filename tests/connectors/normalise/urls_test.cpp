@@ -111,8 +111,8 @@ const CanonicalRow kCanonicalRows[] = {
     {"http://example.com/a?z=1&a=2", "http://example.com/a?z=1&a=2"},  // order kept
     {"http://example.com/a?utm=1", "http://example.com/a?utm=1"},      // not a utm_ parameter
     {"http://example.com/a?", "http://example.com/a"},
-    {"http://example.com/%7euser/%2f", "http://example.com/~user/%2f"},
-    {"http://example.com/%7Euser/%2F?q=%41%2F", "http://example.com/~user/%2f?q=A%2f"},
+    {"http://example.com/%7euser/%2f", "http://example.com/~user/%2F"},
+    {"http://example.com/%7Euser/%2F?q=%41%2F", "http://example.com/~user/%2F?q=A%2F"},
     {"http://example.com/a b", "http://example.com/a%20b"},
     {"  https://example.com/a \n", "https://example.com/a"},
     {"http://user@Example.com/", "http://user@example.com/"},
