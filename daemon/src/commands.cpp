@@ -14,6 +14,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "feed/feed_connector.hpp"
@@ -27,6 +28,7 @@
 #include "postwire/daemon/kafka_publisher.hpp"
 #include "postwire/daemon/logging.hpp"
 #include "postwire/daemon/metrics.hpp"
+#include "postwire/daemon/outbox_recovery.hpp"
 #include "postwire/daemon/polling_driver.hpp"
 #include "postwire/schema/event_json.hpp"
 #include "postwire/schema/ids.hpp"
@@ -102,6 +104,18 @@ struct Runtime {
   std::unique_ptr<PollingDriver> driver;
   std::unique_ptr<KafkaPublisher> publisher;
   std::unique_ptr<AdminServer> admin;
+  bool unresolved = false;  // exactly-once: a delivery outcome is unknown; stop and recover on restart
+
+  void expire_state() {
+    const auto stats = store->expire(std::chrono::system_clock::now());
+    if (stats.expired + stats.evicted > 0) {
+      metrics.state_expired.Add({{"reason", "ttl"}}).Increment(static_cast<double>(stats.expired));
+      metrics.state_expired.Add({{"reason", "evicted"}}).Increment(static_cast<double>(stats.evicted));
+      spdlog::info("state: forgot {} expired and {} evicted items; {} remembered", stats.expired, stats.evicted,
+                   store->size());
+    }
+    metrics.state_items.Set(static_cast<double>(store->size()));
+  }
 
   ~Runtime() {
     admin.reset();
@@ -113,7 +127,7 @@ struct Runtime {
     std::error_code ec;
     std::filesystem::create_directories(config.state_dir, ec);
     if (ec) return make_error(Errc::io, "cannot create state_dir " + config.state_dir.string() + ": " + ec.message());
-    auto opened = DedupeStore::open(config.state_dir);
+    auto opened = DedupeStore::open(config.state_dir, make_store_options(config));
     if (!opened) return std::move(opened).error();
     store = std::move(*opened);
     metrics.state_items.Set(static_cast<double>(store->size()));
@@ -137,7 +151,17 @@ struct Runtime {
     if (!pub) return std::move(pub).error();
     publisher = std::move(*pub);
     fetcher = std::make_unique<HttpFetcher>(io, HttpFetcherOptions{"postwire/" POSTWIRE_VERSION, 5});
-    driver = std::make_unique<PollingDriver>(io, config.kafka, registry(), *fetcher, *store, *publisher, metrics);
+    driver = std::make_unique<PollingDriver>(io, config.kafka, config.delivery, registry(), *fetcher, *store,
+                                             *publisher, metrics);
+    expire_state();
+    if (config.delivery == DeliveryMode::exactly_once) {
+      auto recovered = recover_outbox(*store, config.kafka, bootstrap, metrics);
+      if (!recovered) {
+        return make_error(recovered.error().code,
+                          "exactly-once recovery failed (nothing was published): " + recovered.error().message);
+      }
+      driver->set_unresolved_handler([this] { unresolved = true; });
+    }
     if (print_events) {
       driver->set_ack_observer([](const Event& e, const Delivery& d) {
         std::cout << print_line(e, d) << std::endl;
@@ -292,6 +316,31 @@ int command_run(const CommonOptions& options) {
     });
   };
   wait_signal();
+
+  // Housekeeping on the loop: state expiry every 10 minutes, and in exactly-once
+  // mode a stop (exit 75, for the supervisor to restart us) once a delivery
+  // outcome is unknown: recovery at start settles it without duplicates.
+  int exit_code = kExitOk;
+  asio::steady_timer housekeeping(rt.io);
+  auto last_expiry = std::chrono::steady_clock::now();
+  std::function<void()> tick;
+  tick = [&] {
+    housekeeping.expires_after(std::chrono::seconds(1));
+    housekeeping.async_wait([&](const boost::system::error_code& ec) {
+      if (ec) return;
+      if (rt.unresolved && !stopping) {
+        spdlog::error("exactly-once: stopping so that a restart can settle unknown delivery outcomes");
+        exit_code = kExitTempFail;
+        std::raise(SIGTERM);
+      }
+      if (std::chrono::steady_clock::now() - last_expiry > std::chrono::minutes(10)) {
+        last_expiry = std::chrono::steady_clock::now();
+        rt.expire_state();
+      }
+      tick();
+    });
+  };
+  tick();
   rt.driver->start(config->sources);
   rt.io.run();
   if (auto r = rt.store->flush(); !r) {
@@ -299,7 +348,7 @@ int command_run(const CommonOptions& options) {
     return kExitUndelivered;
   }
   spdlog::info("stopped: {} events published", rt.driver->totals().published);
-  return kExitOk;
+  return exit_code;
 }
 
 int command_parse(const ParseOptionsCli& options) {

@@ -408,7 +408,8 @@ ConfigLoad load_config(const std::filesystem::path& path, const std::vector<std:
   } else {
     std::set<std::string> seen_ids;
     static const std::set<std::string> kCommonKeys{"id",      "type",     "url",       "interval",          "timeout",
-                                                  "enabled", "timezone", "state_ttl", "max_document_bytes"};
+                                                  "enabled", "timezone", "state_ttl", "max_document_bytes",
+                                                  "cross_source"};
     for (const auto& s : sources) {
       if (!s.IsMap()) {
         L.error(s, "each source must be a mapping with id, type and url");
@@ -473,6 +474,15 @@ ConfigLoad load_config(const std::filesystem::path& path, const std::vector<std:
       if (s["state_ttl"]) {
         if (auto v = L.duration(s["state_ttl"], "state_ttl")) {
           spec.state_ttl = std::chrono::duration_cast<std::chrono::seconds>(*v);
+        }
+      }
+      if (s["cross_source"]) {
+        if (auto v = L.scalar(s["cross_source"], "cross_source")) {
+          if (*v == "drop") {
+            spec.drop_cross_source = true;
+          } else if (*v != "mark") {
+            L.error(s["cross_source"], "cross_source must be mark (publish with duplicate_of) or drop");
+          }
         }
       }
       if (s["enabled"]) {

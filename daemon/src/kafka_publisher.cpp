@@ -7,6 +7,7 @@
 
 #include <array>
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -28,78 +29,119 @@ Result<std::unique_ptr<KafkaPublisher>> KafkaPublisher::create(asio::io_context&
                                                                const std::string& bootstrap_servers,
                                                                Metrics& metrics) {
   std::unique_ptr<KafkaPublisher> self(new KafkaPublisher(io, metrics));
-  std::array<char, 512> errstr{};
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  auto set = [&](const std::string& key, const std::string& value) -> Result<void> {
-    if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), errstr.data(), errstr.size()) != RD_KAFKA_CONF_OK) {
-      return make_error(Errc::config, "kafka property " + key + "=" + value + ": " + errstr.data());
-    }
-    return {};
-  };
   // Defaults a user may override through kafka.librdkafka...
-  std::vector<std::pair<std::string, std::string>> settings{
+  self->settings_ = {
       {"linger.ms", "5"},
       {"compression.type", "lz4"},
       {"partitioner", "murmur2_random"},  // the Java client's mapping: keys land where other producers put them
   };
-  for (const auto& kv : config.librdkafka) settings.push_back(kv);
+  for (const auto& kv : config.librdkafka) self->settings_.push_back(kv);
   // ...and the ones the delivery guarantees rest on, which they may not.
-  settings.insert(settings.end(), {
-                                      {"bootstrap.servers", bootstrap_servers},
-                                      {"client.id", config.client_id},
-                                      {"enable.idempotence", "true"},
-                                      {"acks", "all"},
-                                      {"message.timeout.ms", std::to_string(config.delivery_timeout.count())},
-                                  });
-  for (const auto& [k, v] : settings) {
-    if (auto r = set(k, v); !r) {
-      rd_kafka_conf_destroy(conf);
-      return r.error();
-    }
-  }
-  rd_kafka_conf_set_opaque(conf, self.get());
-  rd_kafka_conf_set_dr_msg_cb(conf, &KafkaPublisher::on_delivery_report);
-  rd_kafka_conf_set_error_cb(conf, [](rd_kafka_t* rk, int err, const char* reason, void* opaque) {
-    on_error(rk, err, reason, opaque);
-  });
-  self->rk_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr.data(), errstr.size());
-  if (self->rk_ == nullptr) {
-    rd_kafka_conf_destroy(conf);
-    return make_error(Errc::kafka, std::string("cannot create Kafka producer: ") + errstr.data());
-  }
+  self->settings_.insert(self->settings_.end(),
+                         {
+                             {"bootstrap.servers", bootstrap_servers},
+                             {"client.id", config.client_id},
+                             {"enable.idempotence", "true"},
+                             {"acks", "all"},
+                             {"message.timeout.ms", std::to_string(config.delivery_timeout.count())},
+                         });
   // librdkafka writes to this pipe when its main queue has something to serve,
   // so delivery reports are handled as soon as they arrive, on our loop.
   if (::pipe2(self->wake_fds_, O_NONBLOCK | O_CLOEXEC) != 0) {
     return make_error(Errc::kafka, "cannot create wake-up pipe");
   }
-  rd_kafka_queue_t* main_queue = rd_kafka_queue_get_main(self->rk_);
-  rd_kafka_queue_io_event_enable(main_queue, self->wake_fds_[1], "1", 1);
-  rd_kafka_queue_destroy(main_queue);
   self->wake_ = std::make_unique<asio::posix::stream_descriptor>(io, self->wake_fds_[0]);
+  if (auto r = self->open_handle(); !r) return r.error();
   self->watch_queue();
   self->serve();
-  self->probe_ = std::thread([p = self.get()] { p->probe_loop(); });
+  self->start_probe();
   return self;
 }
 
+Result<void> KafkaPublisher::open_handle() {
+  std::array<char, 512> errstr{};
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  for (const auto& [k, v] : settings_) {
+    if (rd_kafka_conf_set(conf, k.c_str(), v.c_str(), errstr.data(), errstr.size()) != RD_KAFKA_CONF_OK) {
+      rd_kafka_conf_destroy(conf);
+      return make_error(Errc::config, "kafka property " + k + "=" + v + ": " + errstr.data());
+    }
+  }
+  rd_kafka_conf_set_opaque(conf, this);
+  rd_kafka_conf_set_dr_msg_cb(conf, &KafkaPublisher::on_delivery_report);
+  rd_kafka_conf_set_error_cb(conf, [](rd_kafka_t* rk, int err, const char* reason, void* opaque) {
+    on_error(rk, err, reason, opaque);
+  });
+  rk_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr.data(), errstr.size());
+  if (rk_ == nullptr) {
+    rd_kafka_conf_destroy(conf);
+    return make_error(Errc::kafka, std::string("cannot create Kafka producer: ") + errstr.data());
+  }
+  rd_kafka_queue_t* main_queue = rd_kafka_queue_get_main(rk_);
+  rd_kafka_queue_io_event_enable(main_queue, wake_fds_[1], "1", 1);
+  rd_kafka_queue_destroy(main_queue);
+  return {};
+}
+
+void KafkaPublisher::close_handle() {
+  if (rk_ == nullptr) return;
+  // Whatever is still queued or in flight gets its (failed) report now, so every
+  // owner learns its event was not delivered.
+  rd_kafka_purge(rk_, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+  for (int i = 0; i < 100 && in_flight_ > 0; ++i) rd_kafka_poll(rk_, 10);
+  rd_kafka_destroy(rk_);
+  rk_ = nullptr;
+}
+
+void KafkaPublisher::recreate() {
+  recreate_pending_ = false;
+  spdlog::error("recreating the Kafka producer after a fatal error; {} unacknowledged events will be produced "
+                "again from state",
+                in_flight_);
+  stop_probe();
+  close_handle();
+  if (auto r = open_handle(); !r) {
+    spdlog::error("cannot recreate the Kafka producer: {}; retrying in 1s", r.error().message);
+    recreate_pending_ = true;
+    auto retry = std::make_shared<asio::steady_timer>(io_, std::chrono::seconds(1));
+    retry->async_wait([this, retry](const boost::system::error_code& ec) {
+      if (!ec) recreate();
+    });
+    return;
+  }
+  ++recreations_;
+  metrics_.publish_errors.Add({{"reason", "producer_recreated"}}).Increment();
+  start_probe();
+}
+
+void KafkaPublisher::trigger_fatal_error_for_testing() {
+  rd_kafka_test_fatal_error(rk_, RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER, "test-triggered fatal error");
+}
+
 KafkaPublisher::~KafkaPublisher() {
+  stop_probe();
+  tick_.cancel();
+  if (wake_) wake_->cancel();
+  close_handle();
+  if (wake_) wake_->close();  // closes wake_fds_[0]
+  if (wake_fds_[1] >= 0) ::close(wake_fds_[1]);
+}
+
+void KafkaPublisher::start_probe() {
+  {
+    std::lock_guard lock(probe_mutex_);
+    stopping_ = false;
+  }
+  probe_ = std::thread([this] { probe_loop(); });
+}
+
+void KafkaPublisher::stop_probe() {
   {
     std::lock_guard lock(probe_mutex_);
     stopping_ = true;
   }
   probe_cv_.notify_all();
   if (probe_.joinable()) probe_.join();
-  tick_.cancel();
-  if (wake_) wake_->cancel();
-  if (rk_ != nullptr) {
-    // Whatever is still queued gets its (failed) report now; owners were told
-    // at drain() time how many were outstanding.
-    rd_kafka_purge(rk_, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-    rd_kafka_poll(rk_, 0);
-    rd_kafka_destroy(rk_);
-  }
-  if (wake_) wake_->close();  // closes wake_fds_[0]
-  if (wake_fds_[1] >= 0) ::close(wake_fds_[1]);
 }
 
 void KafkaPublisher::watch_queue() {
@@ -152,6 +194,11 @@ void KafkaPublisher::on_error(rd_kafka_s* rk, int err, const char* reason, void*
     const auto fatal = rd_kafka_fatal_error(rk, buf.data(), buf.size());
     spdlog::error("kafka fatal error {}: {}", rd_kafka_err2name(fatal), buf.data());
     self->metrics_.publish_errors.Add({{"reason", "fatal"}}).Increment();
+    // Never destroy a handle from inside its own callback: do it from the loop.
+    if (!self->recreate_pending_) {
+      self->recreate_pending_ = true;
+      asio::post(self->io_, [self] { self->recreate(); });
+    }
     return;
   }
   if (code == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) self->reachable_ = false;
@@ -180,6 +227,12 @@ void KafkaPublisher::on_delivery_report(rd_kafka_s* /*rk*/, const rd_kafka_messa
 asio::awaitable<Result<void>> KafkaPublisher::produce(OutgoingMessage message, DeliveryHandler on_delivery) {
   auto pending = std::make_unique<InFlight>(InFlight{std::move(on_delivery)});
   for (;;) {
+    if (recreate_pending_ || rk_ == nullptr) {
+      asio::steady_timer wait(io_, std::chrono::milliseconds(50));
+      boost::system::error_code ec;
+      co_await wait.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      continue;
+    }
     rd_kafka_headers_t* headers = rd_kafka_headers_new(message.headers.size());
     for (const auto& [name, value] : message.headers) {
       rd_kafka_header_add(headers, name.data(), static_cast<ssize_t>(name.size()), value.data(),
@@ -209,6 +262,14 @@ asio::awaitable<Result<void>> KafkaPublisher::produce(OutgoingMessage message, D
       co_return Result<void>{};
     }
     rd_kafka_headers_destroy(headers);
+    if (err == RD_KAFKA_RESP_ERR__FATAL || rd_kafka_fatal_error(rk_, nullptr, 0) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      // The error callback may not have been served yet: start the recreation here.
+      if (!recreate_pending_) {
+        recreate_pending_ = true;
+        asio::post(io_, [this] { recreate(); });
+      }
+      continue;
+    }
     if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
       metrics_.publish_errors.Add({{"reason", rd_kafka_err2name(err)}}).Increment();
       co_return make_error(Errc::kafka, "produce to " + message.topic + " failed: " + rd_kafka_err2str(err));

@@ -136,7 +136,27 @@ Metrics::Metrics()
                    .Name("postwire_kafka_up")
                    .Help("1 when the Kafka cluster is reachable, 0 otherwise.")
                    .Register(*registry_)
-                   .Add({})) {
+                   .Add({})),
+      cross_source(prometheus::BuildCounter()
+                       .Name("postwire_cross_source_duplicates_total")
+                       .Help("Posts found to be copies of a post already seen (same canonical URL or near-identical "
+                             "text), by action (mark, drop).")
+                       .Register(*registry_)),
+      state_expired(prometheus::BuildCounter()
+                        .Name("postwire_state_expired_items_total")
+                        .Help("Items forgotten by the dedupe store, by reason (ttl, evicted).")
+                        .Register(*registry_)),
+      recovered_events(prometheus::BuildCounter()
+                           .Name("postwire_outbox_recovered_total")
+                           .Help("Exactly-once recovery: outbox events found at the broker and marked delivered.")
+                           .Register(*registry_)
+                           .Add({})),
+      recovery_republish(prometheus::BuildCounter()
+                             .Name("postwire_outbox_missing_total")
+                             .Help("Exactly-once recovery: outbox events not found at the broker, left to be "
+                                   "produced again.")
+                             .Register(*registry_)
+                             .Add({})) {
   prometheus::BuildGauge()
       .Name("postwire_build_info")
       .Help("Build information; the value is always 1.")

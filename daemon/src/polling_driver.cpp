@@ -2,12 +2,16 @@
 
 #include <spdlog/spdlog.h>
 
+#include <unordered_map>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "postwire/daemon/crash_points.hpp"
+#include "postwire/daemon/simhash.hpp"
 #include "postwire/schema/event_json.hpp"
 #include "postwire/schema/ids.hpp"
 #include "postwire/schema/json_writer.hpp"
@@ -35,6 +39,7 @@ struct PollingDriver::Batch {
   SourceRef source_ref;
   std::chrono::steady_clock::time_point fetched;
   SourceValidators validators;
+  std::vector<std::string> acked_event_ids;  // exactly-once: cleared from the outbox after the flush
   std::size_t outstanding = 1;  // 1 for the producing side itself, released by finish_batch
   bool failed = false;
 };
@@ -47,10 +52,12 @@ std::chrono::milliseconds next_poll_delay(std::chrono::milliseconds interval, in
   return std::min(delay, cap);
 }
 
-PollingDriver::PollingDriver(asio::io_context& io, const KafkaConfig& kafka, const ConnectorRegistry& registry,
-                             Fetcher& fetcher, DedupeStore& store, KafkaPublisher& publisher, Metrics& metrics)
+PollingDriver::PollingDriver(asio::io_context& io, const KafkaConfig& kafka, DeliveryMode delivery,
+                             const ConnectorRegistry& registry, Fetcher& fetcher, DedupeStore& store,
+                             KafkaPublisher& publisher, Metrics& metrics)
     : io_(io),
       kafka_(kafka),
+      delivery_(delivery),
       registry_(registry),
       fetcher_(fetcher),
       store_(store),
@@ -170,6 +177,7 @@ asio::awaitable<bool> PollingDriver::poll_once(Source& source) {
     co_return false;
   }
   PollBatch& polled = *result;
+  crash_point(CrashPoint::fetched);
   const auto now = std::chrono::system_clock::now();
   metrics_.last_success.Add({{"source", spec.id}})
       .Set(std::chrono::duration<double>(now.time_since_epoch()).count());
@@ -191,14 +199,17 @@ asio::awaitable<bool> PollingDriver::poll_once(Source& source) {
 
   const UnixMillis fetched_at =
       std::chrono::duration_cast<std::chrono::milliseconds>(ctx.now.time_since_epoch()).count();
-  std::size_t fresh = 0;
   std::size_t duplicates = 0;
+  std::vector<std::string> window;  // every item the source shows now: protected from expiry
+  window.reserve(polled.posts.size() + polled.comments.size());
   auto consider = [&](Event& event, const char* kind) -> bool {
+    window.push_back(event.item_id());
     const auto decision = store_.classify(event.item_id(), event.content_hash());
     if (decision.kind == DedupeDecision::Kind::duplicate) {
       ++duplicates;
       ++totals_.duplicates;
       metrics_.count_item(spec.id, kind, "duplicate");
+      store_.touch(event.item_id(), spec.id);
       return false;
     }
     const bool updated = decision.kind == DedupeDecision::Kind::updated;
@@ -209,22 +220,51 @@ asio::awaitable<bool> PollingDriver::poll_once(Source& source) {
     event.source = batch->source_ref;
     event.fetched_at = fetched_at;
     event.event_id = make_event_id(event);
-    ++fresh;
     return true;
   };
 
+  // Decide first, produce second: in exactly-once mode the whole batch goes to
+  // the durable outbox before the first event leaves.
+  std::vector<Event> events;
+  std::unordered_map<std::string, std::string> renamed_posts;
   for (auto& post : polled.posts) {
+    const std::string connector_id = post.id;
+    resolve_identity(spec.id, post);
+    if (post.id != connector_id) renamed_posts[connector_id] = post.id;
     Event event;
     event.kind = EventKind::post;
     event.post = std::move(post);
-    if (consider(event, "post")) co_await publish(batch, std::move(event));
+    if (!consider(event, "post")) continue;
+    if (event.event_type == EventType::created && mark_cross_source(spec, event.post)) {
+      ++totals_.duplicates;
+      continue;  // cross_source: drop
+    }
+    events.push_back(std::move(event));
   }
   for (auto& comment : polled.comments) {
+    if (auto it = renamed_posts.find(comment.post_id); it != renamed_posts.end()) comment.post_id = it->second;
     Event event;
     event.kind = EventKind::comment;
     event.comment = std::move(comment);
-    if (consider(event, "comment")) co_await publish(batch, std::move(event));
+    if (consider(event, "comment")) events.push_back(std::move(event));
   }
+  store_.set_window(spec.id, window);
+  if (delivery_ == DeliveryMode::exactly_once && !events.empty()) {
+    std::vector<OutboxEntry> entries;
+    entries.reserve(events.size());
+    for (const auto& e : events) {
+      entries.push_back(OutboxEntry{e.event_id, e.item_id(), spec.id, e.content_hash(), e.version,
+                                    e.kind == EventKind::post ? kafka_.topic_posts : kafka_.topic_comments});
+    }
+    if (auto r = store_.record_outbox(entries); !r) {
+      // Nothing was produced: the items stay unmarked and the next poll retries them.
+      metrics_.count_source_error(spec.id, "state_write");
+      spdlog::error("source={} outbox not written, batch skipped: reason=storage {}", spec.id, r.error().message);
+      co_return false;
+    }
+  }
+  const std::size_t fresh = events.size();
+  for (auto& event : events) co_await publish(batch, std::move(event));
   for (const auto& failure : polled.failures) {
     metrics_.count_item(spec.id, "item", "invalid");
     metrics_.count_source_error(spec.id, failure.reason);
@@ -262,11 +302,23 @@ asio::awaitable<void> PollingDriver::publish(std::shared_ptr<Batch> batch, Event
   DeliveryHandler on_delivery = [this, batch, shared_event](Result<Delivery> r) {
     const Event& ev = *shared_event;
     if (r) {
+      crash_point(CrashPoint::acked);
       store_.acknowledge(ev.item_id(), batch->source_id, ev.content_hash(), ev.version);
+      auto& next = acked_offsets_[{r->topic, r->partition}];
+      next = std::max(next, r->offset + 1);
+      if (delivery_ == DeliveryMode::exactly_once) batch->acked_event_ids.push_back(ev.event_id);
       ++totals_.published;
       metrics_.delivery_latency.Observe(
           std::chrono::duration<double>(std::chrono::steady_clock::now() - batch->fetched).count());
       if (observer_) observer_(ev, *r);
+    } else if (delivery_ == DeliveryMode::exactly_once) {
+      // The broker may or may not have it: keep it in flight (never produced
+      // twice) and let the outbox recovery decide.
+      ++totals_.undelivered;
+      batch->failed = true;
+      spdlog::error("source={} event {} for {} has an unknown delivery outcome: {}; recovering from the outbox",
+                    batch->source_id, ev.event_id, ev.item_id(), r.error().message);
+      if (on_unresolved_) on_unresolved_();
     } else {
       store_.release(ev.item_id());
       ++totals_.undelivered;
@@ -277,6 +329,7 @@ asio::awaitable<void> PollingDriver::publish(std::shared_ptr<Batch> batch, Event
     finish_batch(*batch);
   };
   auto result = co_await publisher_.produce(std::move(message), std::move(on_delivery));
+  if (result) crash_point(CrashPoint::produced);
   if (!result) {
     store_.release(shared_event->item_id());
     ++totals_.undelivered;
@@ -352,11 +405,89 @@ void PollingDriver::finish_batch(Batch& batch) {
   if (--batch.outstanding > 0) return;
   // Every event of the poll has its delivery report.
   if (!batch.failed) store_.set_validators(batch.source_id, batch.validators);
+  crash_point(CrashPoint::committing);
   if (auto r = store_.flush(); !r) {
     metrics_.publish_errors.Add({{"reason", "state_write"}}).Increment();
-    spdlog::error("source={} state not saved (will retry): {}", batch.source_id, r.error().message);
+    spdlog::error("source={} state not saved (will retry): reason=storage {}", batch.source_id, r.error().message);
+  } else if (delivery_ == DeliveryMode::exactly_once) {
+    // Only now, with the marks on disk, may the recovery scan start past these offsets.
+    std::vector<std::string> done;
+    done.swap(batch.acked_event_ids);
+    std::vector<PartitionOffset> marks;
+    for (const auto& [tp, next] : acked_offsets_) marks.push_back(PartitionOffset{tp.first, tp.second, next});
+    if (auto w = store_.record_watermarks(marks); !w) {
+      spdlog::error("source={} watermarks not saved: reason=storage {}", batch.source_id, w.error().message);
+    }
+    if (auto c = store_.clear_outbox(done); !c) {
+      spdlog::error("source={} outbox not cleared: reason=storage {}", batch.source_id, c.error().message);
+    }
   }
   metrics_.state_items.Set(static_cast<double>(store_.size()));
+}
+
+namespace {
+
+// 64-bit keys for the store's URL index. The alias key is per source (a guid
+// re-issued for the same link); the plain key is across sources (syndication).
+std::uint64_t key64(std::string_view material) {
+  const std::string hex = sha256_hex(material);
+  return std::stoull(hex.substr(0, 16), nullptr, 16);
+}
+
+std::size_t word_count(std::string_view text) {
+  std::size_t words = 0;
+  bool in_word = false;
+  for (char c : text) {
+    const bool space = c == ' ' || c == '\n' || c == '\t' || c == '\r';
+    if (!space && !in_word) ++words;
+    in_word = !space;
+  }
+  return words;
+}
+
+constexpr std::size_t kMinSimhashWords = 30;  // shorter texts collide too easily
+
+}  // namespace
+
+void PollingDriver::resolve_identity(const std::string& source_id, PostData& post) {
+  if (!post.url) return;
+  const std::uint64_t alias = key64("alias\x1f" + source_id + "\x1f" + *post.url);
+  const auto known = store_.find_by_url(alias);
+  if (!known) {
+    store_.remember_url(alias, post.id);
+    return;
+  }
+  if (*known == post.id) return;
+  // Same link, new native id: if the new id is unknown, this is the old item
+  // under a re-issued guid (some feeds regenerate guids on every fetch).
+  if (store_.classify(post.id, post.content_hash).kind != DedupeDecision::Kind::fresh) return;
+  spdlog::debug("source={} native id {} re-issued for {}; keeping id {}", source_id, post.native_id, *post.url,
+                *known);
+  post.id = *known;
+}
+
+bool PollingDriver::mark_cross_source(const SourceSpec& spec, PostData& post) {
+  std::optional<std::string> first;
+  if (post.url) {
+    const std::uint64_t key = key64(*post.url);
+    first = store_.find_by_url(key);
+    if (!first) store_.remember_url(key, post.id);
+  }
+  const std::string text = post.title.value_or("") + "\n" + post.content_text.value_or("");
+  if ((!first || *first == post.id) && word_count(text) >= kMinSimhashWords) {
+    const std::uint64_t hash = simhash64(text);
+    first = store_.find_near_duplicate(hash);
+    if (!first) store_.remember_simhash(hash, post.id);
+  }
+  if (!first || *first == post.id) return false;
+  ++totals_.cross_source;
+  metrics_.cross_source.Add({{"source", spec.id}, {"action", spec.drop_cross_source ? "drop" : "mark"}}).Increment();
+  if (spec.drop_cross_source) {
+    spdlog::debug("source={} post {} is a copy of {}: dropped", spec.id, post.id, *first);
+    return true;
+  }
+  post.duplicate_of = *first;
+  return false;
 }
 
 }  // namespace postwire

@@ -31,6 +31,7 @@ struct SourceSpec {
   std::size_t max_document_bytes = 16 * 1024 * 1024;
   std::optional<std::string> timezone;  // IANA zone for dates without one
   std::optional<std::chrono::seconds> state_ttl;  // how long items are remembered (default: state.ttl)
+  bool drop_cross_source = false;  // cross_source: drop (default mark: publish with duplicate_of)
   YAML::Node options;                   // connector-specific keys
 
   bool operator==(const SourceSpec& other) const;

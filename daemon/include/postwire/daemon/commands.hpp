@@ -15,6 +15,7 @@ constexpr int kExitSourceFailed = 2;  // once: a source failed, everything else 
 constexpr int kExitUsage = 64;
 constexpr int kExitDataErr = 65;      // parse: the document cannot be read as a feed
 constexpr int kExitNoInput = 66;
+constexpr int kExitTempFail = 75;     // run, exactly-once: stopped to recover unknown delivery outcomes
 constexpr int kExitConfig = 78;
 
 struct CommonOptions {

@@ -62,9 +62,21 @@ class KafkaPublisher {
 
   std::size_t in_flight() const { return in_flight_; }
   bool reachable() const { return reachable_.load(); }
+  int recreations() const { return recreations_; }
+
+  // Raises a fatal producer error the way librdkafka would (tests only).
+  void trigger_fatal_error_for_testing();
 
  private:
   KafkaPublisher(boost::asio::io_context& io, Metrics& metrics);
+  Result<void> open_handle();
+  void close_handle();
+  // After a fatal error (librdkafka 2.0.x raises them e.g. after idempotence
+  // sequence problems following timeouts) the handle is useless: fail what it
+  // still holds back to the driver, which re-produces from state, and start over.
+  void recreate();
+  void start_probe();
+  void stop_probe();
   void watch_queue();
   void serve();
   static void on_delivery_report(rd_kafka_s* rk, const rd_kafka_message_s* msg, void* opaque);
@@ -78,6 +90,9 @@ class KafkaPublisher {
   std::unique_ptr<boost::asio::posix::stream_descriptor> wake_;
   boost::asio::steady_timer tick_;
   std::size_t in_flight_ = 0;
+  std::vector<std::pair<std::string, std::string>> settings_;
+  bool recreate_pending_ = false;
+  int recreations_ = 0;
   std::atomic<bool> reachable_{false};
   std::thread probe_;  // metadata probe for /readyz: blocking calls stay off the loop
   std::mutex probe_mutex_;

@@ -33,6 +33,10 @@ class Metrics {
   prometheus::Gauge& state_items;                            // remembered items in the dedupe store
   prometheus::Family<prometheus::Counter>& reloads;          // {outcome}
   prometheus::Gauge& kafka_up;                               // 1 when a broker answered recently
+  prometheus::Family<prometheus::Counter>& cross_source;     // {source,action}
+  prometheus::Family<prometheus::Counter>& state_expired;    // {reason} (ttl, evicted)
+  prometheus::Counter& recovered_events;                     // exactly-once outbox: found at the broker
+  prometheus::Counter& recovery_republish;                   // exactly-once outbox: not found, produced again
 
   prometheus::Histogram& poll_duration_for(const std::string& source);
   void count_item(const std::string& source, const char* kind, const char* result, double n = 1);

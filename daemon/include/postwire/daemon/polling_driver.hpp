@@ -34,14 +34,16 @@ struct RunTotals {
   std::uint64_t duplicates = 0;
   std::uint64_t undelivered = 0;    // delivery reports that failed
   std::uint64_t dead_lettered = 0;  // dead-letter events acknowledged
+  std::uint64_t cross_source = 0;   // syndicated copies seen (marked or dropped)
 };
 
 class PollingDriver {
  public:
   using AckObserver = std::function<void(const Event&, const Delivery&)>;
 
-  PollingDriver(boost::asio::io_context& io, const KafkaConfig& kafka, const ConnectorRegistry& registry,
-                Fetcher& fetcher, DedupeStore& store, KafkaPublisher& publisher, Metrics& metrics);
+  PollingDriver(boost::asio::io_context& io, const KafkaConfig& kafka, DeliveryMode delivery,
+                const ConnectorRegistry& registry, Fetcher& fetcher, DedupeStore& store, KafkaPublisher& publisher,
+                Metrics& metrics);
   ~PollingDriver();
 
   // Daemon mode: one coroutine per source on the loop, polling every interval.
@@ -57,6 +59,10 @@ class PollingDriver {
   boost::asio::awaitable<void> poll_all_once(const std::vector<SourceSpec>& sources);
 
   void set_ack_observer(AckObserver observer) { observer_ = std::move(observer); }
+  // Exactly-once mode: called when a delivery fails. Whether the broker has the
+  // event is unknown until the outbox is recovered, so the owner stops the daemon
+  // (a restart recovers) rather than risk a duplicate.
+  void set_unresolved_handler(std::function<void()> handler) { on_unresolved_ = std::move(handler); }
   const RunTotals& totals() const { return totals_; }
 
  private:
@@ -69,9 +75,16 @@ class PollingDriver {
   boost::asio::awaitable<void> publish(std::shared_ptr<Batch> batch, Event event);
   boost::asio::awaitable<void> dead_letter(std::shared_ptr<Batch> batch, ItemFailure failure);
   void finish_batch(Batch& batch);
+  // Keeps a post's id stable when a source re-issues guids for the same link.
+  void resolve_identity(const std::string& source_id, PostData& post);
+  // Sets duplicate_of for a syndicated copy; returns true if the copy is to be dropped.
+  bool mark_cross_source(const SourceSpec& spec, PostData& post);
 
   boost::asio::io_context& io_;
   KafkaConfig kafka_;
+  DeliveryMode delivery_;
+  std::function<void()> on_unresolved_;
+  std::map<std::pair<std::string, std::int32_t>, std::int64_t> acked_offsets_;  // next offset per partition
   const ConnectorRegistry& registry_;
   Fetcher& fetcher_;
   DedupeStore& store_;
