@@ -167,3 +167,121 @@ TEST(BylineSplitter, RejectsPatternsWithoutTwoGroups) {
 
 }  // namespace
 }  // namespace postwire::feed
+
+namespace postwire::feed {
+namespace {
+
+// A feed that invents new guids on every fetch while its links stay the same.
+std::string rotating_feed(const std::string& salt) {
+  return "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Rotating</title>"
+         "<item><title>Story A</title><link>http://r.example/a?utm_source=rss</link><guid>" +
+         salt + "-1</guid><pubDate>Sun, 22 Jul 2007 12:09:00</pubDate></item>"
+                "<item><title>Story B</title><link>http://r.example/b</link><guid>" +
+         salt + "-2</guid></item></channel></rss>";
+}
+
+SourceSpec rotating_spec(const char* options) {
+  SourceSpec spec;
+  spec.id = "rotating";
+  spec.type = "feed";
+  spec.url = "http://r.example/feed";
+  spec.timezone = "America/New_York";
+  spec.options = YAML::Load(options);
+  return spec;
+}
+
+std::vector<std::string> post_ids(const Result<PollBatch>& batch) {
+  std::vector<std::string> ids;
+  for (const auto& p : batch->posts) ids.push_back(p.id);
+  return ids;
+}
+
+TEST(FeedConnectorIds, IdFromLinkIsStableAcrossFetchesWithNewGuids) {
+  MapFetcher fetcher;
+  const SourceSpec spec = rotating_spec("{follow_comments: false, id_from: link}");
+  fetcher.docs["http://r.example/feed"] = rotating_feed("f3a9");
+  const auto first = poll(spec, fetcher);
+  fetcher.docs["http://r.example/feed"] = rotating_feed("77c0");
+  const auto second = poll(spec, fetcher);
+  ASSERT_TRUE(first && second);
+  ASSERT_EQ(first->posts.size(), 2u);
+  EXPECT_EQ(post_ids(first), post_ids(second));
+  EXPECT_EQ(first->posts[0].native_id, "http://r.example/a");  // canonical: tracking parameter gone
+  EXPECT_EQ(first->posts[0].url, "http://r.example/a");
+  EXPECT_EQ(first->posts[0].url_original, "http://r.example/a?utm_source=rss");
+  // The source's time zone applies to the zone-less date (EDT in July).
+  EXPECT_EQ(first->posts[0].published_at, 1185120540);
+  EXPECT_EQ(first->posts[0].quality, (std::vector<std::string>{"date_source_zone"}));
+}
+
+TEST(FeedConnectorIds, AutoUsesGuidsSoRotatingGuidsChangeIds) {
+  MapFetcher fetcher;
+  const SourceSpec spec = rotating_spec("{follow_comments: false}");
+  fetcher.docs["http://r.example/feed"] = rotating_feed("f3a9");
+  const auto first = poll(spec, fetcher);
+  fetcher.docs["http://r.example/feed"] = rotating_feed("77c0");
+  const auto second = poll(spec, fetcher);
+  ASSERT_TRUE(first && second);
+  EXPECT_EQ(first->posts[0].native_id, "f3a9-1");
+  EXPECT_NE(post_ids(first), post_ids(second));
+}
+
+TEST(FeedConnectorIds, AutoFallsBackToCanonicalLinkForMissingOrReusedGuids) {
+  MapFetcher fetcher;
+  const SourceSpec spec = rotating_spec("{follow_comments: false}");
+  fetcher.docs["http://r.example/feed"] =
+      "<rss version=\"2.0\"><channel><title>T</title>"
+      "<item><title>A</title><link>http://R.example:80/a#top</link><guid>dup</guid></item>"
+      "<item><title>B</title><link>http://r.example/b?fbclid=x</link><guid>dup</guid></item>"
+      "<item><title>C</title><link>http://r.example/c</link><guid></guid></item>"
+      "<item><title>D</title><pubDate>2007-07-22</pubDate></item></channel></rss>";
+  const auto batch = poll(spec, fetcher);
+  ASSERT_TRUE(batch);
+  ASSERT_EQ(batch->posts.size(), 4u);
+  EXPECT_EQ(batch->posts[0].native_id, "http://r.example/a");
+  EXPECT_EQ(batch->posts[0].quality, (std::vector<std::string>{"id_reused"}));
+  EXPECT_EQ(batch->posts[1].native_id, "http://r.example/b");
+  EXPECT_EQ(batch->posts[2].native_id, "http://r.example/c");
+  EXPECT_TRUE(batch->posts[3].native_id.starts_with("urn:postwire:hash:"));
+  EXPECT_EQ(batch->posts[0].id, make_post_id("rotating", "http://r.example/a"));
+}
+
+TEST(FeedConnectorIds, GuidModeKeepsReusedGuids) {
+  MapFetcher fetcher;
+  const SourceSpec spec = rotating_spec("{follow_comments: false, id_from: guid}");
+  fetcher.docs["http://r.example/feed"] =
+      "<rss version=\"2.0\"><channel><title>T</title>"
+      "<item><title>A</title><link>http://r.example/a</link><guid>dup</guid></item>"
+      "<item><title>B</title><link>http://r.example/b</link><guid>dup</guid></item></channel></rss>";
+  const auto batch = poll(spec, fetcher);
+  ASSERT_TRUE(batch);
+  EXPECT_EQ(batch->posts[0].native_id, "dup");
+  EXPECT_EQ(batch->posts[1].native_id, "dup");
+}
+
+TEST(FeedConnectorIds, BadIdFromIsAConfigError) {
+  auto factory = make_feed_connector_factory();
+  EXPECT_FALSE(factory.create(rotating_spec("{id_from: title}")));
+  const auto has = [&](const char* name) {
+    for (const auto& o : factory.options) {
+      if (o.name == name) return true;
+    }
+    return false;
+  };
+  EXPECT_TRUE(has("id_from"));
+  EXPECT_TRUE(has("tracking_params"));
+}
+
+TEST(FeedConnectorUrls, ConfiguredTrackingParamsAreRemovedToo) {
+  MapFetcher fetcher;
+  const SourceSpec spec = rotating_spec("{follow_comments: false, tracking_params: [ref, 'share_*']}");
+  fetcher.docs["http://r.example/feed"] =
+      "<rss version=\"2.0\"><channel><title>T</title><item><title>A</title>"
+      "<link>http://r.example/a?id=1&amp;ref=tw&amp;share_src=x&amp;utm_source=y</link></item></channel></rss>";
+  const auto batch = poll(spec, fetcher);
+  ASSERT_TRUE(batch);
+  EXPECT_EQ(batch->posts[0].url, "http://r.example/a?id=1");
+}
+
+}  // namespace
+}  // namespace postwire::feed
