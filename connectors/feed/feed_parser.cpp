@@ -1362,7 +1362,7 @@ Result<ParsedFeed> parse_feed(std::string_view body, const ParseOptions& options
   try {
     nz::DecodedDocument decoded = nz::decode_document(
         body, options.content_type ? std::optional<std::string_view>(*options.content_type) : std::nullopt);
-    const std::string_view text = decoded.text;
+    const std::string_view text = decoded.utf8(body);
     std::size_t start = 0;
     while (start < text.size() && is_ws(text[start])) ++start;
     if (start == text.size()) return make_error(Errc::parse, "empty document");

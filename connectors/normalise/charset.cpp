@@ -278,7 +278,8 @@ DecodedDocument decode_document(std::string_view bytes, std::optional<std::strin
   doc.charset = charset;
   if (charset == "utf-8") {
     if (is_valid_utf8(body)) {
-      doc.text.assign(body);
+      doc.unchanged = true;  // no copy: the caller reads the input itself
+      doc.skip = bytes.size() - body.size();
     } else {
       CleanResult r;
       // Only the replacement part of clean_text is wanted here; keep controls for
@@ -312,7 +313,8 @@ DecodedDocument decode_document(std::string_view bytes, std::optional<std::strin
       doc.mislabeled = true;
       if (scan.valid_utf8) {
         doc.charset = "utf-8";
-        doc.text.assign(body);
+        doc.unchanged = true;
+        doc.skip = bytes.size() - body.size();
       } else {
         doc.charset = "windows-1252";
         doc.text = decode_1252(body);

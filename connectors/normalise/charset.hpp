@@ -14,7 +14,15 @@ namespace postwire::normalise {
 inline constexpr std::string_view kCharsetMislabeled = "charset_mislabeled";
 
 struct DecodedDocument {
-  std::string text;     // UTF-8; invalid input sequences replaced with U+FFFD
+  // UTF-8; invalid input sequences replaced with U+FFFD. Empty when `unchanged`:
+  // the input already was valid UTF-8 and is used as it is (see utf8()).
+  std::string text;
+  bool unchanged = false;
+  std::size_t skip = 0;  // with `unchanged`: bytes of BOM to skip in the input
+  // The document as UTF-8: `text`, or the input bytes themselves when unchanged.
+  std::string_view utf8(std::string_view input) const {
+    return unchanged ? input.substr(skip) : std::string_view(text);
+  }
   std::string charset;  // the encoding used to read the bytes, e.g. "utf-8", "windows-1252"
   std::string from;     // where it came from: bom, http, declaration, meta, sniffed, default
   bool mislabeled = false;  // the declared charset did not fit and another one was used

@@ -42,6 +42,9 @@ TEST(Charset, Utf16WithAndWithoutBom) {
 }
 
 TEST(Charset, InvalidBytesInUtf8BecomeReplacementCharacters) {
+  const DecodedDocument ok = decode_document("\xEF\xBB\xBF<r>\xE2\x82\xAC</r>", std::nullopt);
+  EXPECT_TRUE(ok.unchanged);
+  EXPECT_EQ(ok.utf8("\xEF\xBB\xBF<r>\xE2\x82\xAC</r>"), "<r>\u20AC</r>");
   const DecodedDocument d = decode_document("<r>\xE2\x82\xAC \xFF \xE2\x82</r>", std::nullopt);
   EXPECT_EQ(d.text, "<r>\u20AC \uFFFD \uFFFD</r>");
   EXPECT_TRUE(d.replaced);

@@ -1,0 +1,79 @@
+// Parse + normalise throughput: every feed document under a corpus folder (made by
+// /work/shared/bench/gen_corpus.py) is read into memory, then parsed and mapped to
+// finalized posts (parse_feed + to_post: charset, XML/JSON, HTML to text,
+// sanitising, dates, URLs, ids, language, hashes) on one thread, RUNS times.
+// Prints one JSON line with the median MB/s and items/s.
+//
+//   parse_bench CORPUS_DIR [RUNS]
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "feed/feed_connector.hpp"
+#include "feed/feed_parser.hpp"
+
+namespace fs = std::filesystem;
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::cerr << "usage: parse_bench CORPUS_DIR [RUNS]\n";
+    return 64;
+  }
+  const int runs = argc > 2 ? std::max(1, std::atoi(argv[2])) : 5;
+  std::vector<std::string> docs;
+  std::size_t xml_bytes = 0;
+  std::size_t total_bytes = 0;
+  for (const auto& e : fs::recursive_directory_iterator(argv[1])) {
+    if (!e.is_regular_file()) continue;
+    const std::string ext = e.path().extension().string();
+    if ((ext != ".xml" && ext != ".json") || e.path().filename() == "truth.json") continue;
+    std::ifstream in(e.path(), std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    docs.push_back(s.str());
+    total_bytes += docs.back().size();
+    if (ext == ".xml") xml_bytes += docs.back().size();
+  }
+  std::sort(docs.begin(), docs.end());
+  if (docs.empty()) {
+    std::cerr << "no .xml/.json documents under " << argv[1] << "\n";
+    return 66;
+  }
+  postwire::feed::ParseOptions options;
+  options.base_url = "http://bench.example/feed.xml";
+  options.now = 1795000000;
+  std::vector<double> seconds;
+  std::size_t items = 0;
+  std::size_t failures = 0;
+  for (int r = 0; r < runs; ++r) {
+    items = 0;
+    failures = 0;
+    const auto t0 = std::chrono::steady_clock::now();
+    for (const std::string& doc : docs) {
+      auto parsed = postwire::feed::parse_feed(doc, options);
+      if (!parsed) {
+        ++failures;
+        continue;
+      }
+      for (const auto& entry : parsed->entries) {
+        const postwire::PostData post = postwire::feed::to_post("bench", entry);
+        items += post.id.empty() ? 0 : 1;
+      }
+    }
+    seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
+  std::sort(seconds.begin(), seconds.end());
+  const double median = seconds[seconds.size() / 2];
+  std::printf(
+      "{\"impl\":\"postwire\",\"documents\":%zu,\"bytes\":%zu,\"xml_bytes\":%zu,\"items\":%zu,\"failures\":%zu,"
+      "\"runs\":%d,\"median_s\":%.3f,\"mb_per_s\":%.1f,\"items_per_s\":%.0f}\n",
+      docs.size(), total_bytes, xml_bytes, items, failures, runs, median, total_bytes / median / 1e6,
+      items / median);
+  return failures == 0 ? 0 : 1;
+}

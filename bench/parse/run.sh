@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Generates the corpus (read-only generator in /work/shared/bench, output in /tmp)
+# and runs parse_bench and the feedparser baseline on it, one after the other.
+#
+#   bench/parse/run.sh [BUILD_DIR] [RUNS]
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+build_dir="${1:-build}"
+runs="${2:-5}"
+corpus=/tmp/postwire-parse-corpus-e1
+gen=/work/shared/bench/gen_corpus.py
+if [[ ! -d "$corpus" ]]; then
+  python3 "$gen" --out "$corpus" --sites 200 --window 20 --epochs 1 --comments 8 >/dev/null
+fi
+cmake --build "$build_dir" -j2 --target parse_bench >/dev/null
+echo "corpus: $(find "$corpus" -name '*.xml' -o -name '*.json' | wc -l) documents, $(du -sh "$corpus" | cut -f1)"
+"$build_dir/bench/parse/parse_bench" "$corpus" "$runs"
+MALLOC_TRIM_THRESHOLD_=268435456 MALLOC_MMAP_THRESHOLD_=268435456 MALLOC_TOP_PAD_=67108864 \
+  "$build_dir/bench/parse/parse_bench" "$corpus" "$runs" | sed 's/"impl":"postwire"/"impl":"postwire, glibc malloc tuned"/'
+/usr/bin/python3 bench/parse/feedparser_baseline.py "$corpus" 3
