@@ -137,9 +137,10 @@ namespace detail {
 
 __extension__ using Uint128 = unsigned __int128;
 
+// Monotonic in the key (keys are uniform already): loading rows in key order,
+// as SQLite returns them, fills the table front to back instead of at random.
 std::size_t MarkTable::home(std::uint64_t key) const {
-  const std::uint64_t mixed = key * 0x9E3779B97F4A7C15ULL;
-  return static_cast<std::size_t>((static_cast<Uint128>(mixed) * slots_.size()) >> 64);
+  return static_cast<std::size_t>((static_cast<Uint128>(key) * slots_.size()) >> 64);
 }
 
 void MarkTable::reserve(std::size_t n) {
@@ -444,7 +445,9 @@ Result<std::unique_ptr<DedupeStore>> DedupeStore::open(const std::filesystem::pa
       "); refusing to start with empty state. Move it away (or restore a backup) "
       "and start again, or point state_dir elsewhere";
   // A file that is not SQLite at all fails here, with SQLite's "file is not a database".
-  if (auto r = db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-16384;"); !r) {
+  if (auto r = db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-16384;"
+                       " PRAGMA journal_size_limit=67108864;");
+      !r) {
     return make_error(Errc::storage, damaged + r.error().message + advice);
   }
   const auto app = db.query_int("PRAGMA application_id");
@@ -715,8 +718,12 @@ void DedupeStore::touch(const std::string& item_id, const std::string& /*source_
   const auto key = item_key(item_id);
   auto* slot = marks_.find(key);
   if (slot == nullptr) return;
+  // Last-seen is kept to the hour (rounded up): a touch within the same hour
+  // changes nothing, and costs no disk write.
   const auto now = now_seconds();
-  slot->meta = with_hour(slot->meta, hour_of(now));
+  const auto hour = hour_of(now);
+  if (hour <= meta_hour(slot->meta)) return;
+  slot->meta = with_hour(slot->meta, hour);
   touches_[key] = now;
 }
 
@@ -822,8 +829,14 @@ Result<void> DedupeStore::flush() {
         db.prepare("INSERT OR IGNORE INTO sources (source_num, source_id, updated_at) VALUES (?1, ?2, ?3)"));
     check(q.bind(1, static_cast<std::int64_t>(num)).bind(2, source_ids_[num]).bind(3, now).run());
   }
-  for (const auto& w : writes_) {
+  // In key order: neighbouring rows share B-tree pages, which makes large batches much cheaper.
+  std::vector<std::pair<std::uint64_t, std::size_t>> order;
+  order.reserve(writes_.size());
+  for (std::size_t i = 0; i < writes_.size(); ++i) order.emplace_back(item_key(writes_[i].item_id), i);
+  std::sort(order.begin(), order.end());  // equal keys stay in acknowledgement order
+  for (const auto& [key, index] : order) {
     if (!ok) break;
+    const auto& w = writes_[index];
     Query q(db.prepare(
         "INSERT INTO items (item_key, fingerprint, version, last_seen, source_num, first_seen, item_id, "
         "content_hash)"
@@ -831,10 +844,7 @@ Result<void> DedupeStore::flush() {
         " fingerprint = excluded.fingerprint, version = excluded.version, last_seen = excluded.last_seen,"
         " source_num = excluded.source_num, item_id = excluded.item_id, content_hash = excluded.content_hash"
         " WHERE excluded.version >= items.version"));
-    q.bind_u64(1, item_key(w.item_id))
-        .bind_u64(2, fingerprint(w.content_hash))
-        .bind(3, w.version)
-        .bind(4, now);
+    q.bind_u64(1, key).bind_u64(2, fingerprint(w.content_hash)).bind(3, w.version).bind(4, now);
     q.bind(5, static_cast<std::int64_t>(source_num(w.source_id))).bind(6, w.item_id).bind(7, w.content_hash);
     check(q.run());
   }

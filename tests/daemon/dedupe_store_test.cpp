@@ -172,9 +172,13 @@ TEST(MarkTable, MatchesAReferenceMapThroughInsertsAndErases) {
   detail::MarkTable table;
   std::unordered_map<std::uint64_t, std::uint64_t> reference;
   std::mt19937_64 rng(42);
-  // Few distinct keys so that clusters form, wrap around and get erased from.
+  // Few distinct (uniform, like real keys) keys so that clusters form, wrap around and get erased from.
+  std::vector<std::uint64_t> pool(5000);
+  for (auto& k : pool) k = rng() | 1;
+  for (std::uint64_t k = 0; k < 20; ++k)
+    pool.push_back(~0ULL - k);  // home in the last slot: the cluster wraps
   for (int round = 0; round < 200'000; ++round) {
-    const std::uint64_t key = 1 + rng() % 5000;
+    const std::uint64_t key = pool[rng() % pool.size()];
     if (rng() % 3 == 0) {
       EXPECT_EQ(table.erase(key), reference.erase(key) == 1);
     } else {
@@ -186,7 +190,7 @@ TEST(MarkTable, MatchesAReferenceMapThroughInsertsAndErases) {
     }
   }
   EXPECT_EQ(table.size(), reference.size());
-  for (std::uint64_t key = 1; key <= 5000; ++key) {
+  for (const std::uint64_t key : pool) {
     const auto* slot = table.find(key);
     auto it = reference.find(key);
     ASSERT_EQ(slot != nullptr, it != reference.end()) << key;

@@ -90,7 +90,7 @@ namespace detail {
 
 // Linear-probing hash table on uint64 keys (0 = empty slot; callers never use
 // 0), backward-shift deletion, no tombstones. Keys are uniformly distributed
-// (derived from SHA-256), so the home slot is a multiply-shift of the key.
+// (derived from SHA-256), so the home slot is simply key * capacity / 2^64.
 class MarkTable {
  public:
   struct Slot {
