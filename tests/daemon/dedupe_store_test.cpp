@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 
 #include <chrono>
+#include <cstdio>
 #include <random>
 #include <unordered_map>
 
@@ -567,5 +568,30 @@ TEST(DedupeStore, RefusesAnEmptyFormatAndADamagedItemsTable) {
   EXPECT_NE(store.error().message.find("no state format version"), std::string::npos)
       << store.error().message;
 }
+TEST(DedupeStore, RefusesAStoreWhoseItemsAreDamaged) {
+  TempDir dir;
+  {
+    auto store = open_ok(dir.path());
+    for (int i = 0; i < 5000; ++i) {
+      store->acknowledge(make_post_id("s", std::to_string(i)), "s", make_content_hash("", std::to_string(i)),
+                         1);
+    }
+    ASSERT_TRUE(store->flush());
+  }
+  // Overwrite pages in the middle of the file (the items table's leaves) with garbage.
+  std::string bytes = testing::read_file(dir / "state.db");
+  ASSERT_GT(bytes.size(), 200'000U);
+  for (std::size_t i = bytes.size() / 2; i < bytes.size() / 2 + 64 * 1024; ++i) bytes[i] = '\xA5';
+  {
+    std::FILE* f = std::fopen((dir / "state.db").c_str(), "r+b");
+    ASSERT_NE(f, nullptr);
+    std::fwrite(bytes.data(), 1, bytes.size(), f);
+    std::fclose(f);
+  }
+  auto store = DedupeStore::open(dir.path());
+  ASSERT_FALSE(store);
+  EXPECT_NE(store.error().message.find("unreadable or damaged"), std::string::npos) << store.error().message;
+}
+
 }  // namespace
 }  // namespace postwire
