@@ -31,8 +31,8 @@ namespace {
 constexpr const char* kPosts = "postwire.posts";
 
 std::string describe(const RunResult& r) {
-  return "exit=" + (r.exit_code ? std::to_string(*r.exit_code) : std::string("timeout")) + "\n--- stdout:\n" + r.out +
-         "\n--- stderr:\n" + r.err;
+  return "exit=" + (r.exit_code ? std::to_string(*r.exit_code) : std::string("timeout")) + "\n--- stdout:\n" +
+         r.out + "\n--- stderr:\n" + r.err;
 }
 
 RssChannel site(const std::string& name, int posts) {
@@ -65,9 +65,7 @@ bool has_log_line(const std::string& log, const std::string& source, const std::
 
 class BadInputTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    http_.set_route("/good.xml", rss_document(good_), "application/rss+xml");
-  }
+  void SetUp() override { http_.set_route("/good.xml", rss_document(good_), "application/rss+xml"); }
 
   std::string good_yaml() const { return feed_source_yaml("good", http_.url("/good.xml")); }
 
@@ -90,7 +88,8 @@ class BadInputTest : public ::testing::Test {
     // The good source went out in full.
     std::set<std::string> keys;
     for (const auto& m : consume_all(broker_.bootstrap(), kPosts)) keys.insert(m.key);
-    for (const auto& item : good_.items) EXPECT_EQ(keys.count(make_post_id("good", item.guid)), 1u) << item.guid;
+    for (const auto& item : good_.items)
+      EXPECT_EQ(keys.count(make_post_id("good", item.guid)), 1u) << item.guid;
     ASSERT_EQ(keys.size(), good_.items.size());
 
     // Fix the source: the re-run publishes only what was missing.
@@ -114,7 +113,8 @@ class BadInputTest : public ::testing::Test {
       ASSERT_TRUE(payload.is_object()) << m.value;
       EXPECT_TRUE(event_ids.insert(payload.value("event_id", "")).second) << m.value;
     }
-    for (const auto& item : bad_.items) EXPECT_EQ(ids.count(make_post_id(bad_id, item.guid)), 1u) << item.guid;
+    for (const auto& item : bad_.items)
+      EXPECT_EQ(ids.count(make_post_id(bad_id, item.guid)), 1u) << item.guid;
   }
 
   TempDir dir_{"postwire-bad"};
@@ -198,13 +198,18 @@ std::multimap<int, std::string> located_errors(const std::string& output, const 
 
 TEST_F(BadInputTest, InvalidConfigIsRejectedWithFileLineColumn) {
   http_.set_route("/bad.xml", rss_document(bad_), "application/rss+xml");
-  const std::string sources = "  - id: good\n"
-                              "    type: feed\n"
-                              "    url: \"" + http_.url("/good.xml") + "\"\n"
-                              "    interval: 5 parsecs\n"
-                              "  - type: feed\n"
-                              "    url: \"" + http_.url("/bad.xml") + "\"\n"
-                              "    interval: 1s\n";
+  const std::string sources =
+      "  - id: good\n"
+      "    type: feed\n"
+      "    url: \"" +
+      http_.url("/good.xml") +
+      "\"\n"
+      "    interval: 5 parsecs\n"
+      "  - type: feed\n"
+      "    url: \"" +
+      http_.url("/bad.xml") +
+      "\"\n"
+      "    interval: 1s\n";
   const ConfigFile config = write_config(dir_.str(), broker_.bootstrap(), sources, "frobnicate: true\n");
   const std::string text = read_file(config.path);
   const int duration_line = line_of(text, "5 parsecs");
@@ -219,10 +224,12 @@ TEST_F(BadInputTest, InvalidConfigIsRejectedWithFileLineColumn) {
   const auto errors = located_errors(check.out + check.err, config.path);
   EXPECT_EQ(errors.count(duration_line), 1u) << "bad duration not reported at line " << duration_line << "\n"
                                              << describe(check);
-  EXPECT_EQ(errors.count(missing_id_line), 1u) << "missing id not reported at line " << missing_id_line << "\n"
-                                               << describe(check);
-  EXPECT_EQ(errors.count(unknown_key_line), 1u) << "unknown key not reported at line " << unknown_key_line << "\n"
-                                                << describe(check);
+  EXPECT_EQ(errors.count(missing_id_line), 1u)
+      << "missing id not reported at line " << missing_id_line << "\n"
+      << describe(check);
+  EXPECT_EQ(errors.count(unknown_key_line), 1u)
+      << "unknown key not reported at line " << unknown_key_line << "\n"
+      << describe(check);
   if (const auto it = errors.find(unknown_key_line); it != errors.end()) {
     EXPECT_NE(it->second.find("frobnicate"), std::string::npos) << it->second;
   }
@@ -230,7 +237,8 @@ TEST_F(BadInputTest, InvalidConfigIsRejectedWithFileLineColumn) {
   const RunResult once = postwire({"once", "--config", config.path});
   EXPECT_EQ(once.exit_code, 78) << describe(once);
   EXPECT_EQ(located_errors(once.out + once.err, config.path).size(), 3u) << describe(once);
-  EXPECT_EQ(message_count(broker_.bootstrap(), kPosts), 0) << "nothing may be published with an invalid config";
+  EXPECT_EQ(message_count(broker_.bootstrap(), kPosts), 0)
+      << "nothing may be published with an invalid config";
 }
 
 }  // namespace

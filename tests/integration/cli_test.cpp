@@ -2,6 +2,7 @@
 // `--set` overrides with `check` and `once`.
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -23,8 +24,8 @@ namespace {
 using nlohmann::json;
 
 std::string describe(const RunResult& r) {
-  return "exit=" + (r.exit_code ? std::to_string(*r.exit_code) : std::string("timeout")) + "\n--- stdout:\n" + r.out +
-         "\n--- stderr:\n" + r.err;
+  return "exit=" + (r.exit_code ? std::to_string(*r.exit_code) : std::string("timeout")) + "\n--- stdout:\n" +
+         r.out + "\n--- stderr:\n" + r.err;
 }
 
 std::vector<std::string> lines_of(const std::string& text) {
@@ -35,6 +36,11 @@ std::vector<std::string> lines_of(const std::string& text) {
     if (!line.empty()) lines.push_back(line);
   }
   return lines;
+}
+
+std::string lower(std::string text) {
+  for (auto& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return text;
 }
 
 RssChannel sample_rss() {
@@ -83,7 +89,9 @@ TEST(CliTest, ParseRssPrintsFeedLineThenOneValidPostEventPerItem) {
   EXPECT_EQ(feed["format"], "rss") << lines[0];
   EXPECT_EQ(feed["title"], channel.title) << lines[0];
   EXPECT_EQ(feed["url"], channel.link) << lines[0];
-  EXPECT_EQ(feed["language"], channel.language) << lines[0];
+  // Language tags compare case-insensitively (BCP 47); "en-gb" may come back as "en-GB".
+  ASSERT_TRUE(feed["language"].is_string()) << lines[0];
+  EXPECT_EQ(lower(feed["language"].get<std::string>()), lower(channel.language)) << lines[0];
   EXPECT_EQ(feed["item_count"], channel.items.size()) << lines[0];
 
   const std::vector<std::string> events(lines.begin() + 1, lines.end());
@@ -136,7 +144,8 @@ TEST(CliTest, ParseGarbageFailsWithAReason) {
   ASSERT_TRUE(r.exit_code) << describe(r);
   EXPECT_NE(*r.exit_code, 0) << describe(r);
   EXPECT_FALSE(r.err.empty()) << describe(r);
-  EXPECT_TRUE(lines_of(r.out).empty()) << "nothing on stdout for a document that cannot be read\n" << describe(r);
+  EXPECT_TRUE(lines_of(r.out).empty()) << "nothing on stdout for a document that cannot be read\n"
+                                       << describe(r);
 
   const RunResult missing = postwire({"parse", (dir / "nope.xml").string()});
   ASSERT_TRUE(missing.exit_code) << describe(missing);
@@ -146,7 +155,8 @@ TEST(CliTest, ParseGarbageFailsWithAReason) {
 
 TEST(CliTest, SetOverridesApplyToCheck) {
   TempDir dir("postwire-cli");
-  const std::string sources = "  - id: site\n    type: feed\n    url: \"file:///dev/null\"\n    interval: 5 parsecs\n";
+  const std::string sources =
+      "  - id: site\n    type: feed\n    url: \"file:///dev/null\"\n    interval: 5 parsecs\n";
   const ConfigFile config = write_config(dir.str(), "127.0.0.1:9", sources);
 
   const RunResult bad = postwire({"check", "--config", config.path});
@@ -156,12 +166,12 @@ TEST(CliTest, SetOverridesApplyToCheck) {
   const RunResult fixed = postwire({"check", "--config", config.path, "--set", "sources.0.interval=1s"});
   EXPECT_EQ(fixed.exit_code, 0) << describe(fixed);
   // ...and a valid override keeps a valid file valid.
-  const RunResult topic = postwire(
-      {"check", "--config", config.path, "--set", "sources.0.interval=1s", "--set", "kafka.topics.posts=other"});
+  const RunResult topic = postwire({"check", "--config", config.path, "--set", "sources.0.interval=1s",
+                                    "--set", "kafka.topics.posts=other"});
   EXPECT_EQ(topic.exit_code, 0) << describe(topic);
   // An override naming an unknown key is a configuration error.
-  const RunResult unknown = postwire(
-      {"check", "--config", config.path, "--set", "sources.0.interval=1s", "--set", "kafka.topics.nonsense=x"});
+  const RunResult unknown = postwire({"check", "--config", config.path, "--set", "sources.0.interval=1s",
+                                      "--set", "kafka.topics.nonsense=x"});
   EXPECT_EQ(unknown.exit_code, 78) << describe(unknown);
   EXPECT_NE((unknown.out + unknown.err).find("nonsense"), std::string::npos) << describe(unknown);
 }
@@ -174,7 +184,8 @@ TEST(CliTest, SetTopicOverrideRedirectsPublishing) {
   const RssChannel channel = sample_rss();
   const auto file = dir / "sample.xml";
   write_file(file, rss_document(channel));
-  const ConfigFile config = write_config(dir.str(), broker.bootstrap(), feed_source_yaml("site", file_url(file)));
+  const ConfigFile config =
+      write_config(dir.str(), broker.bootstrap(), feed_source_yaml("site", file_url(file)));
 
   const RunResult r = postwire({"once", "--config", config.path, "--set", "kafka.topics.posts=other"});
   ASSERT_EQ(r.exit_code, 0) << describe(r);

@@ -35,8 +35,8 @@ constexpr const char* kComments = "postwire.comments";
 const std::vector<int> kRssComments = {2, 3, 2};
 
 std::string describe(const RunResult& r) {
-  return "exit=" + (r.exit_code ? std::to_string(*r.exit_code) : std::string("timeout")) + "\n--- stdout:\n" + r.out +
-         "\n--- stderr:\n" + r.err;
+  return "exit=" + (r.exit_code ? std::to_string(*r.exit_code) : std::string("timeout")) + "\n--- stdout:\n" +
+         r.out + "\n--- stderr:\n" + r.err;
 }
 
 class OnceTest : public ::testing::Test {
@@ -81,7 +81,8 @@ class OnceTest : public ::testing::Test {
         order.push_back(comment.guid);
       }
       rss_comment_order_[item.guid] = order;
-      http_.set_route("/comments/" + n + ".xml", rss_document(comments), "application/rss+xml; charset=utf-8");
+      http_.set_route("/comments/" + n + ".xml", rss_document(comments),
+                      "application/rss+xml; charset=utf-8");
     }
     serve_rss();
 
@@ -139,9 +140,9 @@ class OnceTest : public ::testing::Test {
     write_file(replies_path, atom_document(replies));
 
     atom_url_ = file_url(dir_ / "atom" / "feed.xml");
-    config_ = write_config(dir_.str(), broker_.bootstrap(),
-                           feed_source_yaml(kRssSource, http_.url("/feed.xml")) +
-                               feed_source_yaml(kAtomSource, atom_url_));
+    config_ = write_config(
+        dir_.str(), broker_.bootstrap(),
+        feed_source_yaml(kRssSource, http_.url("/feed.xml")) + feed_source_yaml(kAtomSource, atom_url_));
   }
 
   void serve_rss() { http_.set_route("/feed.xml", rss_document(rss_), "application/rss+xml; charset=utf-8"); }
@@ -182,7 +183,8 @@ void expect_cloudevents_headers(const ConsumedMessage& m, json payload, const st
 std::string expected_event_id(const std::string& item_id, long version, const std::string& type,
                               const std::string& content_hash) {
   const std::string us = "\x1f";
-  return "e_" + sha256_hex(item_id + us + std::to_string(version) + us + type + us + content_hash).substr(0, 32);
+  return "e_" +
+         sha256_hex(item_id + us + std::to_string(version) + us + type + us + content_hash).substr(0, 32);
 }
 
 std::vector<json> parse_payloads(const std::vector<ConsumedMessage>& messages) {
@@ -211,6 +213,16 @@ TEST_F(OnceTest, PublishesPostsAndCommentsPerTheEventContract) {
   EXPECT_EQ(summary->duplicates, 0);
   EXPECT_EQ(summary->errors, 0);
   EXPECT_EQ(summary->dead_lettered, 0);
+  // stdout is exactly the one summary object, with exactly these keys.
+  std::string line = r.out;
+  while (!line.empty() && line.back() == '\n') line.pop_back();
+  EXPECT_EQ(line.find('\n'), std::string::npos) << "more than one line on stdout:\n" << r.out;
+  json summary_json = json::parse(line, nullptr, false);
+  ASSERT_TRUE(summary_json.is_object()) << r.out;
+  std::set<std::string> keys;
+  for (const auto& item : summary_json.items()) keys.insert(item.key());
+  EXPECT_EQ(keys, (std::set<std::string>{"sources", "published", "duplicates", "errors", "dead_lettered"}))
+      << r.out;
 
   const auto posts = consume_all(broker_.bootstrap(), kPosts);
   const auto comments = consume_all(broker_.bootstrap(), kComments);
@@ -239,7 +251,8 @@ TEST_F(OnceTest, PublishesPostsAndCommentsPerTheEventContract) {
     EXPECT_EQ(p.value("event_type", ""), "created");
     EXPECT_EQ(p.value("version", 0), 1);
     EXPECT_TRUE(p["previous_content_hash"].is_null());
-    EXPECT_EQ(p.value("event_id", ""), expected_event_id(id, 1, "created", p["post"].value("content_hash", "")));
+    EXPECT_EQ(p.value("event_id", ""),
+              expected_event_id(id, 1, "created", p["post"].value("content_hash", "")));
     EXPECT_TRUE(event_ids.insert(p.value("event_id", "")).second) << "duplicate event_id";
     EXPECT_EQ(p["source"].value("type", ""), "feed");
     expect_cloudevents_headers(posts[i], p, "post");
@@ -294,7 +307,8 @@ TEST_F(OnceTest, PublishesPostsAndCommentsPerTheEventContract) {
     EXPECT_EQ(c.value("schema", ""), "postwire.comment/v1");
     EXPECT_EQ(c.value("event_type", ""), "created");
     EXPECT_EQ(c.value("version", 0), 1);
-    EXPECT_EQ(c.value("event_id", ""), expected_event_id(id, 1, "created", c["comment"].value("content_hash", "")));
+    EXPECT_EQ(c.value("event_id", ""),
+              expected_event_id(id, 1, "created", c["comment"].value("content_hash", "")));
     EXPECT_TRUE(event_ids.insert(c.value("event_id", "")).second) << "duplicate event_id";
     expect_cloudevents_headers(comments[i], c, "comment");
     natives_by_post[post_id].push_back(native);
@@ -322,7 +336,8 @@ TEST_F(OnceTest, PublishesPostsAndCommentsPerTheEventContract) {
   const std::string first_comment = rss_comment_order_[rss_.items[0].guid][0];
   ASSERT_EQ(comment_by_native.count(first_comment), 1u);
   EXPECT_EQ(comment_by_native[first_comment]["comment"]["author"]["name"], "Reader 1");
-  EXPECT_EQ(comment_by_native[first_comment]["comment"]["content_text"], "Comment 1 on post 1: I have thoughts.");
+  EXPECT_EQ(comment_by_native[first_comment]["comment"]["content_text"],
+            "Comment 1 on post 1: I have thoughts.");
   EXPECT_EQ(comment_by_native[first_comment]["comment"]["published_at"], "2007-07-21T17:01:00Z");
 }
 

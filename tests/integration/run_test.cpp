@@ -42,7 +42,8 @@ RssChannel make_site(HttpServer& http, const std::string& name, int posts) {
     item.link = "http://" + name + ".example/post-" + std::to_string(i);
     item.description = "Text of " + name + " post " + std::to_string(i);
     static const char* const kWeekdays[] = {"Wed", "Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed", "Thu"};
-    item.pub_date = std::string(kWeekdays[(i - 1) % 9]) + ", 0" + std::to_string(i) + " May 2024 12:00:00 +0000";
+    item.pub_date =
+        std::string(kWeekdays[(i - 1) % 9]) + ", 0" + std::to_string(i) + " May 2024 12:00:00 +0000";
     if (i == 1) {
       item.comments_feed = http.url("/" + name + "/comments-1.xml");
       RssChannel comments;
@@ -93,9 +94,10 @@ TEST_F(RunTest, PublishesServesMetricsAndHealthAndStopsOnSigterm) {
   ASSERT_TRUE(wait_for_count(kComments, 2)) << count_message(broker_.bootstrap(), kComments, 2, daemon);
 
   // Let at least two polls complete: the second one must not publish again.
-  ASSERT_TRUE(daemon.wait_for_metric_at_least("postwire_source_polls_total", {{"source", "alpha"}, {"outcome", "ok"}},
-                                              2, kDeadline))
-      << daemon.metrics() << "\nstderr:\n" << daemon.stderr_text();
+  ASSERT_TRUE(daemon.wait_for_metric_at_least("postwire_source_polls_total",
+                                              {{"source", "alpha"}, {"outcome", "ok"}}, 2, kDeadline))
+      << daemon.metrics() << "\nstderr:\n"
+      << daemon.stderr_text();
   EXPECT_EQ(message_count(broker_.bootstrap(), kPosts), 3);
   EXPECT_EQ(message_count(broker_.bootstrap(), kComments), 2);
 
@@ -107,13 +109,16 @@ TEST_F(RunTest, PublishesServesMetricsAndHealthAndStopsOnSigterm) {
 
   EXPECT_EQ(metric_value(text, "postwire_events_published_total", {{"topic", kPosts}}), 3.0) << text;
   EXPECT_EQ(metric_value(text, "postwire_events_published_total", {{"topic", kComments}}), 2.0) << text;
-  EXPECT_GE(metric_value(text, "postwire_source_polls_total", {{"source", "alpha"}, {"outcome", "ok"}}).value_or(0),
-            1.0)
+  EXPECT_GE(
+      metric_value(text, "postwire_source_polls_total", {{"source", "alpha"}, {"outcome", "ok"}}).value_or(0),
+      1.0)
       << text;
-  EXPECT_EQ(metric_value(text, "postwire_items_total", {{"source", "alpha"}, {"kind", "post"}, {"result", "new"}}),
-            3.0)
+  EXPECT_EQ(
+      metric_value(text, "postwire_items_total", {{"source", "alpha"}, {"kind", "post"}, {"result", "new"}}),
+      3.0)
       << text;
-  EXPECT_EQ(metric_value(text, "postwire_items_total", {{"source", "alpha"}, {"kind", "comment"}, {"result", "new"}}),
+  EXPECT_EQ(metric_value(text, "postwire_items_total",
+                         {{"source", "alpha"}, {"kind", "comment"}, {"result", "new"}}),
             2.0)
       << text;
   EXPECT_EQ(metric_value(text, "postwire_build_info"), 1.0) << text;
@@ -144,11 +149,13 @@ TEST_F(RunTest, SighupAddsSourcesAndSurvivesAnInvalidConfig) {
 
   // Reload with a second source.
   const RssChannel beta = make_site(http_, "beta", 3);  // 3 posts, 2 comments
-  config = write_config(dir_.str(), broker_.bootstrap(), alpha + feed_source_yaml("beta", http_.url("/beta/feed.xml")));
+  config = write_config(dir_.str(), broker_.bootstrap(),
+                        alpha + feed_source_yaml("beta", http_.url("/beta/feed.xml")));
   daemon.process().signal(SIGHUP);
   ASSERT_TRUE(wait_for_count(kPosts, 5)) << count_message(broker_.bootstrap(), kPosts, 5, daemon);
   ASSERT_TRUE(wait_for_count(kComments, 4)) << count_message(broker_.bootstrap(), kComments, 4, daemon);
-  EXPECT_TRUE(daemon.wait_for_metric_at_least("postwire_config_reloads_total", {{"outcome", "ok"}}, 1, kDeadline))
+  EXPECT_TRUE(
+      daemon.wait_for_metric_at_least("postwire_config_reloads_total", {{"outcome", "ok"}}, 1, kDeadline))
       << daemon.metrics();
 
   std::set<std::string> keys;
@@ -163,14 +170,16 @@ TEST_F(RunTest, SighupAddsSourcesAndSurvivesAnInvalidConfig) {
   // An invalid file: rejected, counted, the daemon carries on with the old sources.
   write_file(config.path, read_file(config.path) + "no_such_key: 1\n");
   daemon.process().signal(SIGHUP);
-  EXPECT_TRUE(daemon.wait_for_metric_at_least("postwire_config_reloads_total", {{"outcome", "error"}}, 1, kDeadline))
-      << daemon.metrics() << "\nstderr:\n" << daemon.stderr_text();
+  EXPECT_TRUE(
+      daemon.wait_for_metric_at_least("postwire_config_reloads_total", {{"outcome", "error"}}, 1, kDeadline))
+      << daemon.metrics() << "\nstderr:\n"
+      << daemon.stderr_text();
   ASSERT_TRUE(daemon.process().running()) << daemon.stderr_text();
   EXPECT_EQ(http_get(daemon.admin_url("/healthz")).status, 200);
   const double polls =
       daemon.metric_value("postwire_source_polls_total", {{"source", "beta"}, {"outcome", "ok"}}).value_or(0);
-  EXPECT_TRUE(daemon.wait_for_metric_at_least("postwire_source_polls_total", {{"source", "beta"}, {"outcome", "ok"}},
-                                              polls + 1, kDeadline))
+  EXPECT_TRUE(daemon.wait_for_metric_at_least("postwire_source_polls_total",
+                                              {{"source", "beta"}, {"outcome", "ok"}}, polls + 1, kDeadline))
       << "beta stopped polling after the rejected reload\n"
       << daemon.metrics();
   EXPECT_EQ(message_count(broker_.bootstrap(), kPosts), 5);

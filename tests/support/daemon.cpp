@@ -160,7 +160,8 @@ RunningDaemon::RunningDaemon(const ConfigFile& config, const std::vector<std::st
         std::error_code ec;
         if (!std::filesystem::exists(address_file, ec)) return false;
         std::string text = read_file(address_file);
-        while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) text.pop_back();
+        while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' '))
+          text.pop_back();
         if (text.find(':') == std::string::npos) return false;  // still being written
         admin_address_ = text;
         return true;
@@ -173,7 +174,8 @@ RunningDaemon::RunningDaemon(const ConfigFile& config, const std::vector<std::st
   }
   if (!ready) {
     throw std::runtime_error("postwire run did not write " + address_file.string() + " within " +
-                             std::to_string(ready_timeout.count()) + "ms; stderr:\n" + process_->stderr_text());
+                             std::to_string(ready_timeout.count()) + "ms; stderr:\n" +
+                             process_->stderr_text());
   }
 }
 

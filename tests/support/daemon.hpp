@@ -20,7 +20,8 @@ struct ConfigFile {
 };
 
 // One `type: feed` source, as YAML list item text for write_config.
-std::string feed_source_yaml(const std::string& id, const std::string& url, const std::string& interval = "1s");
+std::string feed_source_yaml(const std::string& id, const std::string& url,
+                             const std::string& interval = "1s");
 
 // Writes <dir>/postwire.yaml: state_dir <dir>/state, admin on 127.0.0.1:0,
 // the broker and the default topics; `sources_yaml` is the text of the list
@@ -73,7 +74,8 @@ class RunningDaemon {
                                      const std::map<std::string, std::string>& labels = {}) const;
   // Polls /metrics until the metric (summed over matching series) is >= min.
   bool wait_for_metric_at_least(const std::string& name, const std::map<std::string, std::string>& labels,
-                                double min, std::chrono::milliseconds timeout = std::chrono::seconds(60)) const;
+                                double min,
+                                std::chrono::milliseconds timeout = std::chrono::seconds(60)) const;
 
   // SIGTERM, then waits; returns the exit code (nullopt if it did not exit).
   std::optional<int> terminate(std::chrono::milliseconds timeout = std::chrono::seconds(60));

@@ -41,7 +41,8 @@ std::string rss_document(const RssChannel& channel) {
   std::string xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
   xml +=
       "<rss version=\"2.0\" xmlns:wfw=\"http://wellformedweb.org/CommentAPI/\" "
-      "xmlns:dc=\"http://purl.org/dc/elements/1.1/\" xmlns:slash=\"http://purl.org/rss/1.0/modules/slash/\">\n";
+      "xmlns:dc=\"http://purl.org/dc/elements/1.1/\" "
+      "xmlns:slash=\"http://purl.org/rss/1.0/modules/slash/\">\n";
   xml += "<channel>\n";
   xml += "  " + element("title", channel.title) + "\n";
   xml += "  " + element("link", channel.link) + "\n";
@@ -84,12 +85,14 @@ std::string atom_document(const AtomFeed& feed) {
     if (!entry.published.empty()) xml += "    " + element("published", entry.published) + "\n";
     if (!entry.author.empty()) xml += "    <author>" + element("name", entry.author) + "</author>\n";
     if (!entry.replies.empty()) {
-      xml += "    <link rel=\"replies\" type=\"application/atom+xml\" href=\"" + xml_escape(entry.replies) + "\"/>\n";
+      xml += "    <link rel=\"replies\" type=\"application/atom+xml\" href=\"" + xml_escape(entry.replies) +
+             "\"/>\n";
     }
     if (!entry.in_reply_to.empty()) {
       xml += "    <thr:in-reply-to ref=\"" + xml_escape(entry.in_reply_to) + "\"/>\n";
     }
-    if (!entry.content.empty()) xml += "    <content type=\"text\">" + xml_escape(entry.content) + "</content>\n";
+    if (!entry.content.empty())
+      xml += "    <content type=\"text\">" + xml_escape(entry.content) + "</content>\n";
     xml += "  </entry>\n";
   }
   xml += "</feed>\n";

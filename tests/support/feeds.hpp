@@ -9,15 +9,15 @@
 namespace postwire::testing {
 
 struct RssItem {
-  std::string guid;            // also the native id postwire should use
+  std::string guid;  // also the native id postwire should use
   std::string title;
   std::string link;
-  std::string description;     // plain text
-  std::string pub_date;        // RFC 822, e.g. "Sun, 22 Jul 2007 16:09:00 +0000"
-  std::string author;          // dc:creator; empty: none
+  std::string description;  // plain text
+  std::string pub_date;     // RFC 822, e.g. "Sun, 22 Jul 2007 16:09:00 +0000"
+  std::string author;       // dc:creator; empty: none
   std::vector<std::string> categories;
-  std::string comments_feed;   // wfw:commentRss; empty: none
-  int comment_count = -1;      // slash:comments; -1: none
+  std::string comments_feed;  // wfw:commentRss; empty: none
+  int comment_count = -1;     // slash:comments; -1: none
 };
 
 struct RssChannel {
@@ -31,14 +31,14 @@ struct RssChannel {
 std::string rss_document(const RssChannel& channel);
 
 struct AtomEntry {
-  std::string id;          // atom:id, the native id
+  std::string id;  // atom:id, the native id
   std::string title;
-  std::string link;        // rel="alternate"
-  std::string updated;     // RFC 3339
-  std::string published;   // RFC 3339; empty: none
-  std::string author;      // empty: none
-  std::string content;     // plain text (type="text")
-  std::string replies;     // link rel="replies" href; empty: none
+  std::string link;         // rel="alternate"
+  std::string updated;      // RFC 3339
+  std::string published;    // RFC 3339; empty: none
+  std::string author;       // empty: none
+  std::string content;      // plain text (type="text")
+  std::string replies;      // link rel="replies" href; empty: none
   std::string in_reply_to;  // thr:in-reply-to ref; empty: none
 };
 

@@ -27,7 +27,7 @@ class HttpServer {
     std::vector<std::pair<std::string, std::string>> headers;
   };
 
-  HttpServer();  // binds 127.0.0.1:0 and starts serving
+  HttpServer();   // binds 127.0.0.1:0 and starts serving
   ~HttpServer();  // stops and joins
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;

@@ -12,14 +12,17 @@ namespace {
 
 // Debian's interpreter carries python3-jsonschema; POSTWIRE_TEST_PYTHON overrides.
 std::string python() {
-  if (const char* chosen = std::getenv("POSTWIRE_TEST_PYTHON"); chosen != nullptr && *chosen != '\0') return chosen;
+  if (const char* chosen = std::getenv("POSTWIRE_TEST_PYTHON"); chosen != nullptr && *chosen != '\0')
+    return chosen;
   if (::access("/usr/bin/python3", X_OK) == 0) return "/usr/bin/python3";
   return "python3";
 }
 
 }  // namespace
 
-std::string schema_path(const std::string& name) { return std::string(POSTWIRE_SOURCE_DIR) + "/schema/" + name; }
+std::string schema_path(const std::string& name) {
+  return std::string(POSTWIRE_SOURCE_DIR) + "/schema/" + name;
+}
 
 std::string validate_events(const std::vector<std::string>& payloads, const std::string& schema_file) {
   TempDir dir("postwire-schema");

@@ -27,7 +27,9 @@ struct MetadataDeleter {
 using MetadataPtr = std::unique_ptr<const rd_kafka_metadata_t, MetadataDeleter>;
 
 struct PartitionListDeleter {
-  void operator()(rd_kafka_topic_partition_list_t* list) const { rd_kafka_topic_partition_list_destroy(list); }
+  void operator()(rd_kafka_topic_partition_list_t* list) const {
+    rd_kafka_topic_partition_list_destroy(list);
+  }
 };
 using PartitionListPtr = std::unique_ptr<rd_kafka_topic_partition_list_t, PartitionListDeleter>;
 
@@ -110,7 +112,8 @@ std::vector<int> partitions_of(rd_kafka_t* rk, const std::string& topic,
 }
 
 std::chrono::milliseconds remaining(std::chrono::steady_clock::time_point deadline) {
-  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+  const auto left =
+      std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
   return std::max(left, std::chrono::milliseconds(0));
 }
 
@@ -135,7 +138,8 @@ std::vector<ConsumedMessage> consume_all(const std::string& bootstrap, const std
   for (const int p : partitions) {
     rd_kafka_topic_partition_list_add(assignment.get(), topic.c_str(), p)->offset = RD_KAFKA_OFFSET_BEGINNING;
   }
-  if (const rd_kafka_resp_err_t err = rd_kafka_assign(rk.get(), assignment.get()); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+  if (const rd_kafka_resp_err_t err = rd_kafka_assign(rk.get(), assignment.get());
+      err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     throw std::runtime_error(std::string("rd_kafka_assign: ") + rd_kafka_err2str(err));
   }
 
@@ -144,12 +148,14 @@ std::vector<ConsumedMessage> consume_all(const std::string& bootstrap, const std
   while (at_end.size() < partitions.size()) {
     if (std::chrono::steady_clock::now() >= deadline) {
       rd_kafka_assign(rk.get(), nullptr);
-      throw std::runtime_error("consume_all(" + topic + "): end of " + std::to_string(at_end.size()) + " of " +
-                               std::to_string(partitions.size()) + " partitions reached before the deadline (" +
-                               std::to_string(messages.size()) + " messages read; last error: " +
-                               (last_error.empty() ? "none" : last_error) + ")");
+      throw std::runtime_error("consume_all(" + topic + "): end of " + std::to_string(at_end.size()) +
+                               " of " + std::to_string(partitions.size()) +
+                               " partitions reached before the deadline (" + std::to_string(messages.size()) +
+                               " messages read; last error: " + (last_error.empty() ? "none" : last_error) +
+                               ")");
     }
-    const auto wait = std::min<std::chrono::milliseconds>(remaining(deadline), std::chrono::milliseconds(200));
+    const auto wait =
+        std::min<std::chrono::milliseconds>(remaining(deadline), std::chrono::milliseconds(200));
     MessagePtr message(rd_kafka_consumer_poll(rk.get(), static_cast<int>(wait.count())));
     if (!message) continue;
     if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
@@ -164,19 +170,21 @@ std::vector<ConsumedMessage> consume_all(const std::string& bootstrap, const std
     consumed.topic = rd_kafka_topic_name(message->rkt);
     consumed.partition = message->partition;
     consumed.offset = message->offset;
-    if (message->key != nullptr) consumed.key.assign(static_cast<const char*>(message->key), message->key_len);
+    if (message->key != nullptr)
+      consumed.key.assign(static_cast<const char*>(message->key), message->key_len);
     if (message->payload != nullptr) {
       consumed.value.assign(static_cast<const char*>(message->payload), message->len);
     }
     rd_kafka_headers_t* headers = nullptr;
-    if (rd_kafka_message_headers(message.get(), &headers) == RD_KAFKA_RESP_ERR_NO_ERROR && headers != nullptr) {
+    if (rd_kafka_message_headers(message.get(), &headers) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+        headers != nullptr) {
       const char* name = nullptr;
       const void* value = nullptr;
       std::size_t size = 0;
-      for (std::size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR;
-           ++i) {
-        consumed.headers.emplace_back(name, value == nullptr ? std::string()
-                                                             : std::string(static_cast<const char*>(value), size));
+      for (std::size_t i = 0;
+           rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
+        consumed.headers.emplace_back(
+            name, value == nullptr ? std::string() : std::string(static_cast<const char*>(value), size));
       }
     }
     messages.push_back(std::move(consumed));
@@ -200,13 +208,15 @@ std::int64_t message_count(const std::string& bootstrap, const std::string& topi
       std::int64_t low = 0;
       std::int64_t high = 0;
       const rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
-          rk.get(), topic.c_str(), p, &low, &high, static_cast<int>(std::max<std::int64_t>(remaining(deadline).count(), 1)));
+          rk.get(), topic.c_str(), p, &low, &high,
+          static_cast<int>(std::max<std::int64_t>(remaining(deadline).count(), 1)));
       if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         total += high - low;
         break;
       }
       if (std::chrono::steady_clock::now() >= deadline) {
-        throw std::runtime_error("watermarks of " + topic + "[" + std::to_string(p) + "]: " + rd_kafka_err2str(err));
+        throw std::runtime_error("watermarks of " + topic + "[" + std::to_string(p) +
+                                 "]: " + rd_kafka_err2str(err));
       }
     }
   }

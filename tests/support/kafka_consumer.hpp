@@ -36,6 +36,7 @@ std::int64_t message_count(const std::string& bootstrap, const std::string& topi
 
 // Produces one message (tests of the support code itself); throws on failure.
 void produce_one(const std::string& bootstrap, const std::string& topic, const std::string& key,
-                 const std::string& value, const std::vector<std::pair<std::string, std::string>>& headers = {});
+                 const std::string& value,
+                 const std::vector<std::pair<std::string, std::string>>& headers = {});
 
 }  // namespace postwire::testing

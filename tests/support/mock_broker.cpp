@@ -12,9 +12,9 @@ MockBroker::MockBroker(const Options& options) {
     if (!topics.empty()) topics += ',';
     topics += topic;
   }
-  process_ = std::make_unique<Subprocess>(std::vector<std::string>{
-      POSTWIRE_MOCK_KAFKA, "--brokers", std::to_string(options.brokers), "--partitions",
-      std::to_string(options.partitions), "--topics", topics});
+  process_ = std::make_unique<Subprocess>(
+      std::vector<std::string>{POSTWIRE_MOCK_KAFKA, "--brokers", std::to_string(options.brokers),
+                               "--partitions", std::to_string(options.partitions), "--topics", topics});
   auto line = process_->read_line_stdout(std::chrono::seconds(30));
   if (!line || line->empty()) {
     process_->kill();
@@ -36,8 +36,8 @@ void MockBroker::command(const std::string& line) {
   }
   auto answer = process_->read_line_stdout(std::chrono::seconds(30));
   if (!answer || *answer != "ok") {
-    throw std::runtime_error("postwire-mock-kafka did not accept '" + line + "': " + answer.value_or("<no answer>") +
-                             "; stderr:\n" + process_->stderr_text());
+    throw std::runtime_error("postwire-mock-kafka did not accept '" + line + "': " +
+                             answer.value_or("<no answer>") + "; stderr:\n" + process_->stderr_text());
   }
 }
 

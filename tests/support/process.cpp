@@ -277,8 +277,9 @@ std::optional<std::string> Subprocess::read_line_stdout(std::chrono::millisecond
 
 bool Subprocess::wait_for_stderr(const std::string& needle, std::chrono::milliseconds timeout) {
   std::unique_lock<std::mutex> lock(mu_);
-  return cv_.wait_for(lock, timeout, [&] { return err_.text.find(needle) != std::string::npos || err_.eof; }) &&
-         err_.text.find(needle) != std::string::npos;
+  return cv_.wait_for(lock, timeout, [&] {
+    return err_.text.find(needle) != std::string::npos || err_.eof;
+  }) && err_.text.find(needle) != std::string::npos;
 }
 
 RunResult run(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,

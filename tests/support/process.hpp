@@ -71,7 +71,7 @@ class Subprocess {
   pid_t pid_ = -1;
   std::string command_line_;
   int stdin_fd_ = -1;
-  int stop_read_fd_ = -1;   // readable once the destructor gives up on the pipes
+  int stop_read_fd_ = -1;  // readable once the destructor gives up on the pipes
   int stop_write_fd_ = -1;
   std::optional<int> status_;  // raw waitpid status once reaped
   mutable std::mutex mu_;

@@ -28,9 +28,7 @@
 
 namespace {
 
-void usage() {
-  std::cerr << "usage: postwire-mock-kafka [--brokers N] [--partitions N] [--topics a,b,c]\n";
-}
+void usage() { std::cerr << "usage: postwire-mock-kafka [--brokers N] [--partitions N] [--topics a,b,c]\n"; }
 
 bool parse_positive(const char* text, int& out) {
   char* end = nullptr;
