@@ -179,22 +179,36 @@ std::optional<std::string> title_text(const Text& t) {
       nz::collapse_whitespace(t.html ? nz::html_to_text(t.value) : nz::decode_entities(t.value)));
 }
 
-std::optional<std::string> body_text(const Text& t) {
-  if (!t.html) return non_empty(tidy_plain(t.value));
-  if (nz::looks_double_escaped(t.value)) return non_empty(nz::html_to_text(nz::undo_double_escape(t.value)));
-  return non_empty(nz::html_to_text(t.value));
+// The HTML a text construct stands for: one more level of references decoded when
+// it was escaped twice (docs/normalisation.md), else the value itself.
+std::string_view html_source(const Text& t, std::string& undone) {
+  if (nz::looks_double_escaped(t.value)) {
+    undone = nz::undo_double_escape(t.value);
+    return undone;
+  }
+  return t.value;
 }
 
+std::optional<std::string> body_text(const Text& t) {
+  if (!t.html) return non_empty(tidy_plain(t.value));
+  std::string undone;
+  return non_empty(nz::html_to_text(html_source(t, undone)));
+}
+
+// content_text and content_html of a body, from one HTML parse; `summary` (when
+// the body is also the summary) gets the same text.
 void set_body(FeedEntry& entry, const Text& body, std::string_view base,
-              const std::optional<std::string>* known_text = nullptr) {
-  entry.content_text = known_text != nullptr ? *known_text : body_text(body);
+              std::optional<std::string>* summary = nullptr) {
   if (!body.html) {
+    entry.content_text = non_empty(tidy_plain(body.value));
     entry.content_html = std::nullopt;
-  } else if (nz::looks_double_escaped(body.value)) {
-    entry.content_html = non_empty(nz::sanitize_html(nz::undo_double_escape(body.value), base));
   } else {
-    entry.content_html = non_empty(nz::sanitize_html(body.value, base));
+    std::string undone;
+    nz::TextAndHtml both = nz::html_to_text_and_sanitized(html_source(body, undone), base);
+    entry.content_text = non_empty(std::move(both.text));
+    entry.content_html = non_empty(std::move(both.html));
   }
+  if (summary != nullptr) *summary = entry.content_text;
 }
 
 // How dates of the document being parsed are read; set by parse_feed for the
@@ -829,8 +843,8 @@ void XmlReader::read_rss_item(const xmlNode* item) {
   }
   if (!entry.url) entry.url = atom_alternate;
 
-  if (description) entry.summary = body_text(*description);
   if (encoded) {
+    if (description) entry.summary = body_text(*description);
     set_body(entry, *encoded, base);
   } else if (description) {
     set_body(entry, *description, base, &entry.summary);
@@ -966,8 +980,8 @@ void XmlReader::read_atom_entry(const xmlNode* node, const std::vector<Author>& 
   }
 
   entry.url = alternate;
-  if (summary) entry.summary = body_text(*summary);
   if (content) {
+    if (summary) entry.summary = body_text(*summary);
     set_body(entry, *content, content_base);
     if (content_lang) declare_language(entry, content_lang);
   } else if (summary) {
@@ -1127,10 +1141,11 @@ FeedEntry json_entry(const nlohmann::json& item, std::string_view base,
     entry.title = title_text(Text{false, *title});
   std::optional<Text> summary;
   if (std::optional<std::string> s = json_string(item, "summary")) summary = Text{false, *s};
-  if (summary) entry.summary = body_text(*summary);
   if (std::optional<std::string> html = json_string(item, "content_html")) {
+    if (summary) entry.summary = body_text(*summary);
     set_body(entry, Text{true, *html}, base);
   } else if (std::optional<std::string> plain = json_string(item, "content_text")) {
+    if (summary) entry.summary = body_text(*summary);
     set_body(entry, Text{false, *plain}, base);
   } else if (summary) {
     set_body(entry, *summary, base, &entry.summary);
@@ -1301,9 +1316,15 @@ void finalize_entries(ParsedFeed& feed, const ParseOptions& options, const std::
       e.language_confidence = 1.0;
     }
     if (!e.language) {
-      std::string sample = e.title.value_or("");
+      // Title, line feed, body: only the prefix detect_language reads is copied.
+      constexpr std::size_t kSampleBytes = nz::kMaxDetectBytes + 1;
+      std::string sample;
       const std::optional<std::string>& body = e.content_text ? e.content_text : e.summary;
-      if (body) sample.append("\n").append(*body);
+      if (e.title) sample.assign(*e.title, 0, kSampleBytes);
+      if (body && sample.size() < kSampleBytes) {
+        sample.push_back('\n');
+        sample.append(*body, 0, kSampleBytes - sample.size());
+      }
       if (std::optional<nz::Language> detected = nz::detect_language(sample)) {
         e.language = std::move(detected->tag);
         e.language_confidence = detected->confidence;

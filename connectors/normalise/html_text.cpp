@@ -7,9 +7,13 @@
 #include <algorithm>
 #include <array>
 #include <climits>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <vector>
 
 #include "normalise/entities.hpp"
 #include "normalise/urls.hpp"
@@ -377,17 +381,13 @@ char32_t html_entity_code_point(std::string_view name) {
   return cp;
 }
 
-std::string html_to_text(std::string_view html) {
+namespace {
+
+std::string text_of(xmlDoc* doc) {
   TextBuilder builder;
-  if (html.find_first_of("<&") == std::string_view::npos) {
-    builder.text(html);  // the common case for titles: no markup, no parser
-    return builder.finish();
-  }
-  DocPtr doc = parse_fragment(html);
-  if (!doc) return collapse_whitespace(html);
   int pre_depth = 0;
   walk(
-      reinterpret_cast<xmlNode*>(doc.get()),
+      reinterpret_cast<xmlNode*>(doc),
       [&](xmlNode* node) {
         if (node->type == XML_TEXT_NODE) {
           if (node->content != nullptr) {
@@ -420,13 +420,10 @@ std::string html_to_text(std::string_view html) {
   return builder.finish();
 }
 
-std::string sanitize_html(std::string_view html, std::string_view base_url) {
-  if (html.find_first_of("<&>") == std::string_view::npos) return trim_ascii(std::string(html));
-  DocPtr doc = parse_fragment(html);
-  if (!doc) return std::string();
+std::string sanitized_of(xmlDoc* doc, std::string_view base_url) {
   std::string out;
   walk(
-      reinterpret_cast<xmlNode*>(doc.get()),
+      reinterpret_cast<xmlNode*>(doc),
       [&](xmlNode* node) {
         if (node->type == XML_TEXT_NODE) {
           if (node->content != nullptr) escape_into(out, name_of(node->content), false);
@@ -465,6 +462,477 @@ std::string sanitize_html(std::string_view html, std::string_view base_url) {
         }
       });
   return trim_ascii(std::move(out));
+}
+
+std::string plain_text_fast(std::string_view html) {
+  TextBuilder builder;
+  builder.text(html);
+  return builder.finish();
+}
+
+// ---- Fast path ---------------------------------------------------------------
+// Most feed HTML is a handful of well-nested elements (p, br, a, b, i, em, strong,
+// lists, blockquote, headings, img) with quoted attributes and character references.
+// render_simple reads exactly that subset itself and renders text and sanitised HTML
+// the way the libxml2 tree walks above do; on anything else (an element outside the
+// subset, a nesting libxml2 would repair by auto-closing, an unclosed element, a
+// reference libxml2 reads differently, a control character, ...) it returns false
+// and the caller parses with libxml2. The rules mirror libxml2 2.9's HTML parser:
+// names are lower-cased; white-space text is kept (keepBlanks); references are
+// decoded in text and attribute values; '&' followed by no name is a literal '&'.
+
+enum class Kind : std::uint8_t {
+  phrasing,        // a b i ...: text and phrasing only
+  block_phrasing,  // p h1-h6: text and phrasing only
+  flow,            // blockquote div: anything but li
+  list,            // ul ol: li and white space only
+  list_item,       // li: anything but li
+  void_phrasing,   // br img
+  void_block,      // hr
+};
+
+struct SimpleTag {
+  std::string_view name;
+  Kind kind;
+};
+
+constexpr std::array<SimpleTag, 29> kSimpleTags = {{
+    {"p", Kind::block_phrasing},   {"br", Kind::void_phrasing},  {"a", Kind::phrasing},
+    {"b", Kind::phrasing},         {"strong", Kind::phrasing},   {"i", Kind::phrasing},
+    {"em", Kind::phrasing},        {"u", Kind::phrasing},        {"s", Kind::phrasing},
+    {"code", Kind::phrasing},      {"span", Kind::phrasing},     {"sub", Kind::phrasing},
+    {"sup", Kind::phrasing},       {"cite", Kind::phrasing},     {"abbr", Kind::phrasing},
+    {"q", Kind::phrasing},         {"blockquote", Kind::flow},   {"div", Kind::flow},
+    {"ul", Kind::list},            {"ol", Kind::list},           {"li", Kind::list_item},
+    {"h1", Kind::block_phrasing},  {"h2", Kind::block_phrasing}, {"h3", Kind::block_phrasing},
+    {"h4", Kind::block_phrasing},  {"h5", Kind::block_phrasing}, {"h6", Kind::block_phrasing},
+    {"img", Kind::void_phrasing},  {"hr", Kind::void_block},
+}};
+
+bool is_ascii_letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\n'; }
+// Characters libxml2's HTML name readers accept after the first one.
+bool is_name_char(char c) { return is_alnum(c) || c == ':' || c == '-' || c == '_' || c == '.'; }
+char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+// Valid UTF-8 without the characters libxml2 would reject or rewrite (C0 controls
+// other than tab and line feed, CR, U+FFFE, U+FFFF).
+bool plain_utf8(std::string_view s) {
+  std::size_t i = 0;
+  const std::size_t n = s.size();
+  while (i < n) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      if (c < 0x20 && c != '\t' && c != '\n') return false;
+      if (c == 0x7F) return false;
+      ++i;
+      continue;
+    }
+    std::size_t len = 0;
+    char32_t cp = 0;
+    if (c >= 0xC2 && c <= 0xDF) {
+      len = 2;
+      cp = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      len = 3;
+      cp = c & 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      len = 4;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + len > n) return false;
+    for (std::size_t k = 1; k < len; ++k) {
+      const auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF))) return false;
+    if ((cp >= 0xD800 && cp <= 0xDFFF) || cp == 0xFFFE || cp == 0xFFFF) return false;
+    i += len;
+  }
+  return true;
+}
+
+// A code point a numeric reference may stand for on the fast path (what libxml2
+// accepts as is; C1 controls, CR and NUL go to libxml2).
+bool plain_code_point(char32_t cp) {
+  return cp == '\t' || cp == '\n' || (cp >= 0x20 && cp < 0x7F) || (cp >= 0xA0 && cp < 0xD800) ||
+         (cp >= 0xE000 && cp < 0xFFFE) || (cp >= 0x10000 && cp <= 0x10FFFF);
+}
+
+enum class RefResult { decoded, literal_amp, unsupported };
+
+// At s[pos] == '&': decodes one reference into `out`, advancing pos; `attribute`
+// selects libxml2's attribute-value rules for a '&' that starts no known reference.
+RefResult read_reference(std::string_view s, std::size_t& pos, std::string& out, bool attribute) {
+  const std::size_t amp = pos;
+  std::size_t p = amp + 1;
+  if (p < s.size() && s[p] == '#') {
+    ++p;
+    const bool hex = p < s.size() && (s[p] == 'x' || s[p] == 'X');
+    if (hex) ++p;
+    const std::size_t digits = p;
+    char32_t cp = 0;
+    while (p < s.size() && p - digits < 8) {
+      const char c = s[p];
+      int d = -1;
+      if (c >= '0' && c <= '9') {
+        d = c - '0';
+      } else if (hex && c >= 'a' && c <= 'f') {
+        d = c - 'a' + 10;
+      } else if (hex && c >= 'A' && c <= 'F') {
+        d = c - 'A' + 10;
+      }
+      if (d < 0) break;
+      cp = cp * (hex ? 16 : 10) + static_cast<char32_t>(d);
+      ++p;
+    }
+    if (p == digits || p >= s.size() || s[p] != ';' || !plain_code_point(cp)) return RefResult::unsupported;
+    append_utf8(out, cp);
+    pos = p + 1;
+    return RefResult::decoded;
+  }
+  // Named: the same scan as expand_named_references.
+  while (p < s.size() && p - amp <= 33 && is_alnum(s[p])) ++p;
+  const std::string_view name = s.substr(amp + 1, p - amp - 1);
+  if (!name.empty() && p < s.size() && s[p] == ';') {
+    if (const NamedEntity* entity = find_html_entity(name); entity != nullptr) {
+      out.append(entity->utf8);
+      pos = p + 1;
+      return RefResult::decoded;
+    }
+  }
+  if (!name.empty() && find_legacy_prefix(name) != nullptr) return RefResult::unsupported;
+  // libxml2 now reads '&' + a name.
+  std::size_t q = amp + 1;
+  if (q >= s.size()) {
+    out.push_back('&');
+    pos = q;
+    return RefResult::literal_amp;
+  }
+  const char first = s[q];
+  if (static_cast<unsigned char>(first) >= 0x80) return RefResult::unsupported;
+  if (!(is_ascii_letter(first) || first == '_' || first == ':')) {
+    out.push_back('&');  // no name: a literal '&'
+    pos = q;
+    return RefResult::literal_amp;
+  }
+  if (!attribute) return RefResult::unsupported;
+  while (q < s.size() && is_name_char(s[q])) ++q;
+  if (q < s.size() && (s[q] == ';' || static_cast<unsigned char>(s[q]) >= 0x80)) return RefResult::unsupported;
+  out.append(s.substr(amp, q - amp));  // "&name" as written
+  pos = q;
+  return RefResult::literal_amp;
+}
+
+class SimpleRenderer {
+ public:
+  SimpleRenderer(std::string_view base_url, std::string* html_out) : base_url_(base_url), html_(html_out) {}
+
+  bool run(std::string_view s, std::string* text_out) {
+    if (!plain_utf8(s)) return false;
+    std::size_t pos = 0;
+    const std::size_t n = s.size();
+    while (pos < n) {
+      const char c = s[pos];
+      if (c == '<') {
+        if (!flush_text()) return false;
+        if (pos + 1 >= n) return false;
+        const char next = s[pos + 1];
+        if (is_ascii_letter(next)) {
+          if (!start_tag(s, pos)) return false;
+        } else if (next == '/') {
+          if (!end_tag(s, pos)) return false;
+        } else if (next == '!') {
+          if (!comment(s, pos)) return false;
+        } else {
+          return false;
+        }
+      } else if (c == '&') {
+        if (read_reference(s, pos, run_, false) == RefResult::unsupported) return false;
+      } else {
+        const std::size_t stop = s.find_first_of("<&", pos);
+        const std::size_t end = stop == std::string_view::npos ? n : stop;
+        run_.append(s.substr(pos, end - pos));
+        pos = end;
+      }
+    }
+    if (!flush_text()) return false;
+    if (depth_ != 0) return false;  // unclosed elements: libxml2 decides
+    if (text_out != nullptr) *text_out = text_.finish();
+    return true;
+  }
+
+ private:
+  struct Open {
+    const SimpleTag* tag;
+  };
+
+  Kind parent_kind() const { return depth_ == 0 ? Kind::flow : stack_[depth_ - 1]->kind; }
+
+  bool flush_text() {
+    if (run_.empty()) return true;
+    if (parent_kind() == Kind::list) {
+      for (char c : run_) {
+        if (!is_blank(c)) return false;
+      }
+    }
+    text_.text(run_);
+    if (html_ != nullptr) escape_into(*html_, run_, false);
+    run_.clear();
+    return true;
+  }
+
+  static const SimpleTag* lookup(std::string_view lowered) {
+    for (const SimpleTag& t : kSimpleTags) {
+      if (t.name == lowered) return &t;
+    }
+    return nullptr;
+  }
+
+  // Reads a tag name at s[pos] (ASCII letters and digits), lower-cased into `name_`.
+  bool read_tag_name(std::string_view s, std::size_t& pos) {
+    name_.clear();
+    while (pos < s.size() && is_alnum(s[pos]) && name_.size() < 16) name_.push_back(ascii_lower(s[pos++]));
+    if (pos >= s.size()) return false;
+    const char c = s[pos];
+    return is_blank(c) || c == '>' || c == '/';
+  }
+
+  bool allowed_in_parent(const SimpleTag& tag) const {
+    const Kind parent = parent_kind();
+    switch (tag.kind) {
+      case Kind::phrasing:
+      case Kind::void_phrasing:
+        if (parent == Kind::list) return false;
+        if (tag.name == "a") {
+          for (int i = 0; i < depth_; ++i) {
+            if (stack_[i]->name == "a") return false;
+          }
+        }
+        return true;
+      case Kind::list_item:
+        return parent == Kind::list;
+      case Kind::block_phrasing:
+      case Kind::flow:
+      case Kind::list:
+      case Kind::void_block:
+        return parent == Kind::flow || parent == Kind::list_item;
+    }
+    return false;
+  }
+
+  bool start_tag(std::string_view s, std::size_t& pos) {
+    std::size_t p = pos + 1;
+    if (!read_tag_name(s, p)) return false;
+    const SimpleTag* tag = lookup(name_);
+    if (tag == nullptr || !allowed_in_parent(*tag)) return false;
+    const bool is_void = tag->kind == Kind::void_phrasing || tag->kind == Kind::void_block;
+    if (html_ != nullptr) {
+      html_->push_back('<');
+      html_->append(tag->name);
+    }
+    seen_attrs_.clear();
+    bool self_closed = false;
+    while (true) {
+      const std::size_t before = p;
+      while (p < s.size() && is_blank(s[p])) ++p;
+      if (p >= s.size()) return false;
+      if (s[p] == '>') {
+        ++p;
+        break;
+      }
+      if (s[p] == '/') {
+        if (p + 1 < s.size() && s[p + 1] == '>' && is_void) {
+          p += 2;
+          self_closed = true;
+          break;
+        }
+        return false;
+      }
+      if (p == before) return false;  // attributes must be separated by white space
+      // Attribute name: libxml2 lower-cases it.
+      const char first = s[p];
+      if (!(is_ascii_letter(first) || first == '_' || first == ':' || first == '.')) return false;
+      attr_name_.clear();
+      while (p < s.size() && is_name_char(s[p]) && attr_name_.size() < 64) attr_name_.push_back(ascii_lower(s[p++]));
+      if (p >= s.size() || (static_cast<unsigned char>(s[p]) >= 0x80) || is_name_char(s[p])) return false;
+      while (p < s.size() && is_blank(s[p])) ++p;
+      if (p >= s.size() || s[p] != '=') return false;  // no value: libxml2 decides
+      ++p;
+      while (p < s.size() && is_blank(s[p])) ++p;
+      if (p >= s.size() || (s[p] != '"' && s[p] != '\'')) return false;
+      const char quote = s[p++];
+      value_.clear();
+      while (true) {
+        if (p >= s.size()) return false;
+        const char c = s[p];
+        if (c == quote) {
+          ++p;
+          break;
+        }
+        if (c == '&') {
+          if (read_reference(s, p, value_, true) == RefResult::unsupported) return false;
+        } else {
+          value_.push_back(c);
+          ++p;
+        }
+      }
+      // A repeated attribute: libxml2 keeps the first; leave that to it.
+      for (const std::string& seen : seen_attrs_) {
+        if (seen == attr_name_) return false;
+      }
+      seen_attrs_.push_back(attr_name_);
+      if (html_ != nullptr && attribute_allowed(tag->name, attr_name_)) {
+        if (attr_name_ == "href" || attr_name_ == "src") {
+          std::optional<std::string> url = safe_url(value_, base_url_);
+          if (!url) continue;
+          value_ = std::move(*url);
+        }
+        html_->push_back(' ');
+        html_->append(attr_name_);
+        html_->append("=\"");
+        escape_into(*html_, value_, true);
+        html_->push_back('"');
+      }
+    }
+    (void)self_closed;
+    if (html_ != nullptr) html_->push_back('>');
+    pos = p;
+    // Text: the same as the tree walk's enter (and leave, for void elements).
+    if (tag->name == "br") {
+      text_.line_break();
+      return true;
+    }
+    const bool block = one_of(tag->name, kBlocks);
+    if (block) text_.block();
+    if (is_void) {
+      if (block) text_.block();
+      return true;
+    }
+    if (depth_ >= static_cast<int>(stack_.size())) return false;
+    stack_[depth_++] = tag;
+    return true;
+  }
+
+  bool end_tag(std::string_view s, std::size_t& pos) {
+    std::size_t p = pos + 2;
+    if (p >= s.size() || !is_ascii_letter(s[p])) return false;
+    if (!read_tag_name(s, p)) return false;
+    while (p < s.size() && is_blank(s[p])) ++p;
+    if (p >= s.size() || s[p] != '>') return false;
+    if (depth_ == 0 || stack_[depth_ - 1]->name != name_) return false;  // mismatch: libxml2 repairs
+    const SimpleTag* tag = stack_[--depth_];
+    if (html_ != nullptr) {
+      html_->append("</");
+      html_->append(tag->name);
+      html_->push_back('>');
+    }
+    if (one_of(tag->name, kBlocks)) text_.block();
+    pos = p + 1;
+    return true;
+  }
+
+  // "<!-- ... -->" with nothing libxml2 reads in a special way.
+  static bool comment(std::string_view s, std::size_t& pos) {
+    if (s.substr(pos, 4) != "<!--") return false;
+    const std::size_t end = s.find("-->", pos + 4);
+    if (end == std::string_view::npos) return false;
+    const std::string_view body = s.substr(pos + 4, end - pos - 4);
+    if (body.starts_with(">") || body.starts_with("->") || body.find("--") != std::string_view::npos ||
+        body.ends_with("-")) {
+      return false;
+    }
+    pos = end + 3;
+    return true;
+  }
+
+  std::string_view base_url_;
+  std::string* html_;
+  TextBuilder text_;
+  std::string run_;
+  std::string name_;
+  std::string attr_name_;
+  std::string value_;
+  std::vector<std::string> seen_attrs_;
+  std::array<const SimpleTag*, 64> stack_{};
+  int depth_ = 0;
+};
+
+// Text (and, with html_out, sanitised HTML) of `html` without libxml2, or false
+// when the markup is outside the simple subset. Outputs are untouched on false.
+bool render_simple(std::string_view html, std::string_view base_url, std::string* text_out,
+                   std::string* html_out) {
+  std::string html_buffer;
+  SimpleRenderer renderer(base_url, html_out != nullptr ? &html_buffer : nullptr);
+  std::string text;
+  if (!renderer.run(html, &text)) return false;
+  *text_out = std::move(text);
+  if (html_out != nullptr) *html_out = trim_ascii(std::move(html_buffer));
+  return true;
+}
+
+// POSTWIRE_HTML_FASTPATH_CHECK=1 in the environment: every fast-path result is
+// compared with libxml2's; differences go to standard error and libxml2's result
+// is used (a verification mode for tests and corpora, not for production).
+bool fast_path_check_enabled() {
+  static const bool enabled = [] {
+    const char* v = std::getenv("POSTWIRE_HTML_FASTPATH_CHECK");
+    return v != nullptr && *v != '\0' && *v != '0';
+  }();
+  return enabled;
+}
+
+void report_fast_path_mismatch(std::string_view what, std::string_view input, std::string_view fast,
+                               std::string_view slow) {
+  std::fprintf(stderr, "html fast path mismatch (%.*s)\n--- input\n%.*s\n--- fast\n%.*s\n--- libxml2\n%.*s\n---\n",
+               static_cast<int>(what.size()), what.data(), static_cast<int>(input.size()), input.data(),
+               static_cast<int>(fast.size()), fast.data(), static_cast<int>(slow.size()), slow.data());
+}
+
+}  // namespace
+
+std::string html_to_text(std::string_view html) {
+  // The common case for titles: no markup, no parser.
+  if (html.find_first_of("<&") == std::string_view::npos) return plain_text_fast(html);
+  std::string fast;
+  const bool have_fast = render_simple(html, {}, &fast, nullptr);
+  if (have_fast && !fast_path_check_enabled()) return fast;
+  DocPtr doc = parse_fragment(html);
+  std::string slow = doc ? text_of(doc.get()) : collapse_whitespace(html);
+  if (have_fast && fast != slow) report_fast_path_mismatch("text", html, fast, slow);
+  return slow;
+}
+
+std::string sanitize_html(std::string_view html, std::string_view base_url) {
+  if (html.find_first_of("<&>") == std::string_view::npos) return trim_ascii(std::string(html));
+  return html_to_text_and_sanitized(html, base_url).html;
+}
+
+TextAndHtml html_to_text_and_sanitized(std::string_view html, std::string_view base_url) {
+  TextAndHtml result;
+  const bool text_needs_parse = html.find_first_of("<&") != std::string_view::npos;
+  const bool html_needs_parse = text_needs_parse || html.find('>') != std::string_view::npos;
+  if (!html_needs_parse) {
+    result.text = plain_text_fast(html);
+    result.html = trim_ascii(std::string(html));
+    return result;
+  }
+  TextAndHtml fast;
+  const bool have_fast = render_simple(html, base_url, &fast.text, &fast.html);
+  if (have_fast && !fast_path_check_enabled()) return fast;
+  DocPtr doc = parse_fragment(html);
+  if (text_needs_parse) {
+    result.text = doc ? text_of(doc.get()) : collapse_whitespace(html);
+  } else {
+    result.text = plain_text_fast(html);
+  }
+  if (doc) result.html = sanitized_of(doc.get(), base_url);
+  if (have_fast && fast.text != result.text) report_fast_path_mismatch("text", html, fast.text, result.text);
+  if (have_fast && fast.html != result.html) report_fast_path_mismatch("html", html, fast.html, result.html);
+  return result;
 }
 
 std::string decode_entities(std::string_view text) {

@@ -29,6 +29,14 @@ std::string html_to_text(std::string_view html);
 // when `base_url` is empty, dropped when they cannot be resolved).
 std::string sanitize_html(std::string_view html, std::string_view base_url);
 
+// html_to_text(html) and sanitize_html(html, base_url) together, from one parse of
+// `html` (the same results as the two calls, at the cost of one).
+struct TextAndHtml {
+  std::string text;
+  std::string html;
+};
+TextAndHtml html_to_text_and_sanitized(std::string_view html, std::string_view base_url);
+
 // Decodes HTML character references (named, decimal, hex) in plain text such as a
 // title that was escaped twice. Named references need their ';'; unknown ones and
 // bare '&' are kept as they are.

@@ -12,10 +12,6 @@ bool is_alnum(char c) { return is_alpha(c) || (c >= '0' && c <= '9'); }
 char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 char upper(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c; }
 
-// Text CLD2 is given at most: plenty to tell a language (CLD2 is reliable from a
-// few hundred letters), bounded cost per item.
-constexpr std::size_t kMaxDetectBytes = 1024;
-
 }  // namespace
 
 std::optional<std::string> normalise_language_tag(std::string_view declared) {

@@ -2,6 +2,7 @@
 // like (CLD2, Debian's libcld2), else unknown.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,6 +22,11 @@ std::optional<std::string> normalise_language_tag(std::string_view declared);
 // Detected language of plain text. nullopt when the text is too short to tell
 // (under kMinDetectBytes of letters) or CLD2 is not confident.
 inline constexpr int kMinDetectBytes = 40;
+// Text CLD2 is given at most: plenty to tell a language (CLD2 is reliable from a
+// few hundred letters), bounded cost per item. Only the first kMaxDetectBytes + 1
+// bytes of `plain_text` are ever read (the extra one to find a character boundary),
+// so callers may pass a prefix of that length.
+inline constexpr std::size_t kMaxDetectBytes = 1024;
 std::optional<Language> detect_language(std::string_view plain_text);
 
 }  // namespace postwire::normalise
