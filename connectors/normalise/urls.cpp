@@ -1,5 +1,7 @@
 #include "normalise/urls.hpp"
 
+#include "normalise/text_clean.hpp"
+
 #include <curl/curl.h>
 #include <unicode/bytestream.h>
 #include <unicode/uidna.h>
@@ -133,9 +135,7 @@ std::string normalise_escapes(std::string_view in) {
   return out;
 }
 
-}  // namespace
-
-std::optional<std::string> resolve_url(std::string_view base, std::string_view ref) {
+std::optional<std::string> resolve_unchecked(std::string_view base, std::string_view ref) {
   const std::string r = clean(ref);
   if (scheme_length(r) > 0) {
     CURLUcode rc = CURLUE_OK;
@@ -160,6 +160,20 @@ std::optional<std::string> resolve_url(std::string_view base, std::string_view r
   }
   if (curl_url_set(handle.get(), CURLUPART_URL, r.c_str(), 0) != CURLUE_OK) return std::nullopt;
   return get_part(handle.get(), CURLUPART_URL);
+}
+
+// libcurl decodes percent-escapes in host names ("%CC" becomes the byte 0xCC), so
+// a hostile link can come back as bytes that are not text. Such a URL is unusable:
+// treat it like any other unparseable link (found by the feed fuzzer).
+std::optional<std::string> valid_or_none(std::optional<std::string> url) {
+  if (url && !is_valid_utf8(*url)) return std::nullopt;
+  return url;
+}
+
+}  // namespace
+
+std::optional<std::string> resolve_url(std::string_view base, std::string_view ref) {
+  return valid_or_none(resolve_unchecked(base, ref));
 }
 
 const std::vector<std::string>& default_tracking_params() {
@@ -239,7 +253,7 @@ std::optional<std::string> canonical_url(std::string_view url, const std::vector
       }
     }
   }
-  return out;
+  return valid_or_none(std::move(out));
 }
 
 bool is_dangerous_url(std::string_view url) {
