@@ -209,21 +209,32 @@ void walk(xmlNode* root, Enter&& enter, Leave&& leave) {
 class TextBuilder {
  public:
   void text(std::string_view s) {
-    for (std::size_t i = 0; i < s.size(); ++i) {
+    const std::size_t n = s.size();
+    std::size_t i = 0;
+    while (i < n) {
       const auto c = static_cast<unsigned char>(s[i]);
       if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') {
         pending_space_ = true;
-      } else if (c == 0xC2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0xA0) {
-        pending_space_ = true;
         ++i;
-      } else if (c == 0xC2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) >= 0x80 &&
+      } else if (c == 0xC2 && i + 1 < n && static_cast<unsigned char>(s[i + 1]) == 0xA0) {
+        pending_space_ = true;
+        i += 2;
+      } else if (c == 0xC2 && i + 1 < n && static_cast<unsigned char>(s[i + 1]) >= 0x80 &&
                  static_cast<unsigned char>(s[i + 1]) < 0xA0) {
         flush();  // U+0080-U+009F: the second byte is the code point
         append_utf8(out_, fix_code_point(static_cast<unsigned char>(s[i + 1])));
-        ++i;
+        i += 2;
       } else {
+        // A run of bytes kept as they are: up to the next white space or 0xC2.
+        std::size_t end = i + 1;
+        while (end < n) {
+          const auto d = static_cast<unsigned char>(s[end]);
+          if (d == ' ' || d == '\t' || d == '\n' || d == '\r' || d == '\f' || d == '\v' || d == 0xC2) break;
+          ++end;
+        }
         flush();
-        out_.push_back(static_cast<char>(c));
+        out_.append(s.data() + i, end - i);
+        i = end;
       }
     }
   }
@@ -283,28 +294,42 @@ class TextBuilder {
 };
 
 void escape_into(std::string& out, std::string_view s, bool attribute) {
-  for (char c : s) {
+  const std::size_t n = s.size();
+  std::size_t start = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const char c = s[i];
+    const char* replacement = nullptr;
     switch (c) {
       case '&':
-        out.append("&amp;");
+        replacement = "&amp;";
         break;
       case '<':
-        out.append("&lt;");
+        replacement = "&lt;";
         break;
       case '>':
-        out.append("&gt;");
+        replacement = "&gt;";
         break;
       case '"':
-        if (attribute) {
-          out.append("&quot;");
-        } else {
-          out.push_back(c);
-        }
+        if (attribute) replacement = "&quot;";
         break;
       default:
-        out.push_back(c);
+        break;
     }
+    if (replacement == nullptr) continue;
+    out.append(s.data() + start, i - start);
+    out.append(replacement);
+    start = i + 1;
   }
+  out.append(s.data() + start, n - start);
+}
+
+// The first of `a` or `b` in s from `from`, or npos (string_view::find_first_of
+// calls memchr once per character for a two-character set).
+std::size_t find_either(std::string_view s, std::size_t from, char a, char b) {
+  for (std::size_t i = from; i < s.size(); ++i) {
+    if (s[i] == a || s[i] == b) return i;
+  }
+  return std::string_view::npos;
 }
 
 std::string attribute_value(const xmlAttr* attr) {
@@ -653,7 +678,7 @@ class SimpleRenderer {
       } else if (c == '&') {
         if (read_reference(s, pos, run_, false) == RefResult::unsupported) return false;
       } else {
-        const std::size_t stop = s.find_first_of("<&", pos);
+        const std::size_t stop = find_either(s, pos, '<', '&');
         const std::size_t end = stop == std::string_view::npos ? n : stop;
         run_.append(s.substr(pos, end - pos));
         pos = end;
@@ -896,7 +921,7 @@ void report_fast_path_mismatch(std::string_view what, std::string_view input, st
 
 std::string html_to_text(std::string_view html) {
   // The common case for titles: no markup, no parser.
-  if (html.find_first_of("<&") == std::string_view::npos) return plain_text_fast(html);
+  if (find_either(html, 0, '<', '&') == std::string_view::npos) return plain_text_fast(html);
   std::string fast;
   const bool have_fast = render_simple(html, {}, &fast, nullptr);
   if (have_fast && !fast_path_check_enabled()) return fast;
@@ -913,7 +938,7 @@ std::string sanitize_html(std::string_view html, std::string_view base_url) {
 
 TextAndHtml html_to_text_and_sanitized(std::string_view html, std::string_view base_url) {
   TextAndHtml result;
-  const bool text_needs_parse = html.find_first_of("<&") != std::string_view::npos;
+  const bool text_needs_parse = find_either(html, 0, '<', '&') != std::string_view::npos;
   const bool html_needs_parse = text_needs_parse || html.find('>') != std::string_view::npos;
   if (!html_needs_parse) {
     result.text = plain_text_fast(html);

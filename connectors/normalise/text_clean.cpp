@@ -81,6 +81,29 @@ bool is_valid_utf8(std::string_view text) {
   return true;
 }
 
+namespace {
+
+// to_nfc without a copy when the text already is NFC.
+std::string to_nfc_owned(std::string&& owned) {
+  const std::string_view text = owned;
+  bool maybe_denormal = false;
+  for (char c : text) {
+    if (static_cast<unsigned char>(c) >= 0xCC) {  // lead bytes of U+0300 and above
+      maybe_denormal = true;
+      break;
+    }
+  }
+  if (!maybe_denormal) return std::move(owned);
+  UErrorCode status = U_ZERO_ERROR;
+  const icu::Normalizer2* nfc = icu::Normalizer2::getNFCInstance(status);
+  if (U_FAILURE(status) || nfc == nullptr) return std::move(owned);
+  const icu::StringPiece piece(text.data(), static_cast<int32_t>(text.size()));
+  if (nfc->isNormalizedUTF8(piece, status) && U_SUCCESS(status)) return std::move(owned);
+  return to_nfc(text);
+}
+
+}  // namespace
+
 std::string to_nfc(std::string_view text) {
   bool maybe_denormal = false;
   for (char c : text) {
@@ -110,9 +133,16 @@ std::string clean_text(std::string_view text, CleanResult& result) {
   std::size_t i = 0;
   while (i < text.size()) {
     const auto b = static_cast<unsigned char>(text[i]);
-    if (b >= 0x20 && b < 0x7F) {
-      out.push_back(static_cast<char>(b));
-      ++i;
+    if ((b >= 0x20 && b < 0x7F) || b == '\n' || b == '\t') {
+      // A run of bytes kept as they are.
+      std::size_t end = i + 1;
+      while (end < text.size()) {
+        const auto d = static_cast<unsigned char>(text[end]);
+        if (!((d >= 0x20 && d < 0x7F) || d == '\n' || d == '\t')) break;
+        ++end;
+      }
+      out.append(text.data() + i, end - i);
+      i = end;
       continue;
     }
     if (b < 0x20 || b == 0x7F) {
@@ -148,7 +178,7 @@ std::string clean_text(std::string_view text, CleanResult& result) {
     i += n;
   }
   if (plain) return out;
-  return to_nfc(out);
+  return to_nfc_owned(std::move(out));
 }
 
 }  // namespace postwire::normalise
