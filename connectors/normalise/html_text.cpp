@@ -960,6 +960,22 @@ TextAndHtml html_to_text_and_sanitized(std::string_view html, std::string_view b
   return result;
 }
 
+namespace detail {
+
+bool html_fast_path(std::string_view html, std::string_view base_url, TextAndHtml& out) {
+  return render_simple(html, base_url, &out.text, &out.html);
+}
+
+TextAndHtml html_libxml2_path(std::string_view html, std::string_view base_url) {
+  TextAndHtml result;
+  DocPtr doc = parse_fragment(html);
+  result.text = doc ? text_of(doc.get()) : collapse_whitespace(html);
+  if (doc) result.html = sanitized_of(doc.get(), base_url);
+  return result;
+}
+
+}  // namespace detail
+
 std::string decode_entities(std::string_view text) {
   if (text.find('&') == std::string_view::npos) return std::string(text);
   std::string out;

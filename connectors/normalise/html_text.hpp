@@ -37,6 +37,14 @@ struct TextAndHtml {
 };
 TextAndHtml html_to_text_and_sanitized(std::string_view html, std::string_view base_url);
 
+// For tests: the hand-written fast path alone (false when the markup is outside
+// its subset and libxml2 would be used) and the libxml2 path alone. Whenever the
+// fast path answers, both must give the same text and HTML.
+namespace detail {
+bool html_fast_path(std::string_view html, std::string_view base_url, TextAndHtml& out);
+TextAndHtml html_libxml2_path(std::string_view html, std::string_view base_url);
+}  // namespace detail
+
 // Decodes HTML character references (named, decimal, hex) in plain text such as a
 // title that was escaped twice. Named references need their ';'; unknown ones and
 // bare '&' are kept as they are.

@@ -1,0 +1,132 @@
+// The hand-written HTML fast path (html_text.cpp, render_simple) must give exactly
+// what libxml2's parse + tree walks give whenever it answers, and must leave
+// everything it cannot read the same way to libxml2.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "normalise/html_text.hpp"
+
+namespace postwire::normalise {
+namespace {
+
+constexpr const char* kBase = "http://example.com/dir/post.html";
+
+// Inputs the fast path is expected to handle.
+const std::vector<std::string> kSimple = {
+    "<p>One</p><p>Two</p>",
+    "<p>One</p>\n<p>Two</p>\n",
+    "  <p>  padded  </p>\n\n\n<p>  text </p>  ",
+    "One<br>Two<br/>Three<br />Four",
+    "<P CLASS=\"x\">Upper <B>case</B></P>",
+    "<p>Weren&#x27;t &amp; &lt;tag&gt; &quot;q&quot; &#8217; &nbsp;x&nbsp; &eacute;&hellip;</p>",
+    "<p>a &amp;&amp; b; 1 & 2; x &= y; &#169;</p>",
+    "<p>caf&eacute; na&iuml;ve &NotEqualTilde; &fjlig;</p>",
+    "<ul>\n  <li>a</li>\n  <li>b <em>c</em></li>\n</ul>",
+    "<ol><li><p>para</p><ul><li>nested</li></ul></li></ol>",
+    "<blockquote><p>Quote</p><p>More</p></blockquote>after",
+    "<div><div><p>Deep</p></div></div><p>Next</p>",
+    "<h1>Title</h1>Body<h2>Sub</h2><p>x</p>",
+    "<p><a href=\"/rel/path?a=1&amp;b=2\" title=\"T &amp; &quot;x&quot;\" class=\"c\">link</a></p>",
+    "<p><a href='http://other.example/x?utm_source=a&b=2&c_d=3'>q</a></p>",
+    "<p><a href=\"javascript:alert(1)\">js</a> <a href=\" java&#x09;script:x\">js2</a></p>",
+    "<p><a href=\"data:text/html,x\">d</a><a href=\"mailto:a@b.example\">m</a></p>",
+    "<p><img src=\"img.png\" alt=\"A &lt; B\" width=\"10\" height=\"20\" onerror=\"x()\" style=\"s\"></p>",
+    "<img src=\"/i.png\"/><hr><hr/>text",
+    "<p>text<!-- a comment --> more<!--more--></p>",
+    "<p><strong>b</strong><b>b</b><i>i</i><u>u</u><s>s</s><code>c</code><sub>1</sub><sup>2</sup></p>",
+    "<p><span>s</span> <cite>c</cite> <abbr title=\"t\">a</abbr> <q>q</q></p>",
+    "<p>\xC2\xA0non\xC2\xA0" "breaking\xE2\x80\x83" "em space \xE6\x97\xA5\xE6\x9C\xAC</p>",
+    "<p>raw C1 \xC2\x92 quote</p>",
+    "text > with greater-than",
+    "<p>a</p>\t<p>b</p>",
+    "<li-free>",  // unknown element: not simple (kept here to check the split below)
+};
+
+// Inputs the fast path must hand to libxml2.
+const std::vector<std::string> kHard = {
+    "<p>a<p>b",                              // auto-closed paragraph
+    "<p>unclosed",                           // unclosed at the end
+    "<b><p>x</p></b>",                       // block in inline: libxml2 closes <b>
+    "<p><div>x</div></p>",                   // block in paragraph
+    "<ul><li>a<li>b</ul>",                   // implied </li>
+    "<li>loose</li>",                        // item outside a list
+    "<ul>text</ul>",                         // text directly in a list
+    "<a href=\"x\"><a href=\"y\">z</a></a>", // nested links
+    "<p>a</b></p>",                          // stray end tag
+    "&copy 2007",                            // legacy reference without ';'
+    "<p>AT&T</p>",                           // '&' + name in text
+    "<p>&unknownentity;</p>",                // unknown named reference
+    "<p>&#0; &#128; &#x92;</p>",             // NUL and C1 references
+    "<p>&#xD800;</p>",                       // surrogate
+    "<a href=\"x?a=1&bogus;\">q</a>",        // libxml2 drops the ';'
+    "<a href=x>unquoted</a>",                // unquoted attribute value
+    "<a href>no value</a>",                  // attribute without value
+    "<a href=\"1\" href=\"2\">dup</a>",      // repeated attribute
+    "<p/>",                                  // self-closed non-void element
+    "<script>alert(1)</script>",             // dropped element
+    "<pre>  keep\n  this</pre>",             // pre
+    "<table><tr><td>a</td></tr></table>",    // tables
+    "<![CDATA[<p>x</p>]]>",                  // CDATA markers
+    "<p>a < b</p>",                          // bare '<'
+    "<!DOCTYPE html><p>x</p>",               // doctype
+    "<!-- a -- b --><p>x</p>",               // comment with "--"
+    "<p>line\r\nbreak</p>",                  // CR: libxml2 normalises
+    "<p>ctl\x01</p>",                        // C0 control
+    "<p>bad \xFF utf8</p>",                  // invalid UTF-8
+    "<html><body>x</body></html>",           // document structure
+    "<my-tag>x</my-tag>",                    // unknown element
+    "<br></br>",                             // end tag of a void element
+    "<P>x</p >y</P>",                        // stray close
+};
+
+TEST(HtmlFastPath, AgreesWithLibxml2OnSimpleMarkup) {
+  int taken = 0;
+  for (const std::string& html : kSimple) {
+    TextAndHtml fast;
+    const TextAndHtml slow = detail::html_libxml2_path(html, kBase);
+    if (!detail::html_fast_path(html, kBase, fast)) continue;
+    ++taken;
+    EXPECT_EQ(fast.text, slow.text) << html;
+    EXPECT_EQ(fast.html, slow.html) << html;
+    const TextAndHtml pub = html_to_text_and_sanitized(html, kBase);
+    EXPECT_EQ(pub.text, slow.text) << html;
+    EXPECT_EQ(pub.html, slow.html) << html;
+    EXPECT_EQ(html_to_text(html), slow.text) << html;
+    EXPECT_EQ(sanitize_html(html, kBase), slow.html) << html;
+  }
+  EXPECT_EQ(taken, static_cast<int>(kSimple.size()) - 1);  // all but the unknown element
+}
+
+TEST(HtmlFastPath, LeavesHardMarkupToLibxml2) {
+  for (const std::string& html : kHard) {
+    TextAndHtml fast;
+    EXPECT_FALSE(detail::html_fast_path(html, kBase, fast)) << html;
+    const TextAndHtml slow = detail::html_libxml2_path(html, kBase);
+    const TextAndHtml pub = html_to_text_and_sanitized(html, kBase);
+    EXPECT_EQ(pub.html, slow.html) << html;
+  }
+}
+
+TEST(HtmlFastPath, EmptyBaseKeepsRelativeReferences) {
+  const std::string html = "<p><a href=\" /rel?x=1&amp;y=2 \">r</a><img src=\"i.png\"></p>";
+  TextAndHtml fast;
+  ASSERT_TRUE(detail::html_fast_path(html, "", fast));
+  const TextAndHtml slow = detail::html_libxml2_path(html, "");
+  EXPECT_EQ(fast.html, slow.html);
+  EXPECT_EQ(fast.text, slow.text);
+}
+
+TEST(HtmlFastPath, DeepNestingFallsBack) {
+  std::string html;
+  for (int i = 0; i < 100; ++i) html += "<div>";
+  html += "x";
+  for (int i = 0; i < 100; ++i) html += "</div>";
+  TextAndHtml fast;
+  EXPECT_FALSE(detail::html_fast_path(html, kBase, fast));
+  EXPECT_EQ(html_to_text_and_sanitized(html, kBase).text, "x");
+}
+
+}  // namespace
+}  // namespace postwire::normalise
