@@ -93,10 +93,12 @@ int main(int argc, char** argv) {
   }
 
   if (command == "state") {
-    return postwire::command_state(std::vector<std::string>(args.begin() + 1, args.end()), std::cout, std::cerr);
+    return postwire::command_state(std::vector<std::string>(args.begin() + 1, args.end()), std::cout,
+                                   std::cerr);
   }
 
-  if (command != "run" && command != "once" && command != "check") return usage_error("unknown command " + command);
+  if (command != "run" && command != "once" && command != "check")
+    return usage_error("unknown command " + command);
   postwire::CommonOptions options;
   for (std::size_t i = 1; i < args.size(); ++i) {
     const auto& a = args[i];
@@ -115,7 +117,8 @@ int main(int argc, char** argv) {
       options.overrides.push_back(*v);
     } else if (a == "--log-format") {
       const auto* v = next("--log-format");
-      if (v == nullptr || (*v != "text" && *v != "json")) return usage_error("--log-format must be text or json");
+      if (v == nullptr || (*v != "text" && *v != "json"))
+        return usage_error("--log-format must be text or json");
       options.log_format = *v;
     } else if (a == "--log-level") {
       const auto* v = next("--log-level");

@@ -68,9 +68,11 @@ class FeedConnector final : public Connector {
       for (const auto& post : batch.posts) {
         if (!post.comments_url) continue;
         if (followed++ >= max_comment_feeds_) {
-          batch.failures.push_back({"comment_feeds_capped",
-                                    "more comment feeds than max_comment_feeds; the rest wait for the next poll",
-                                    *post.comments_url, {}});
+          batch.failures.push_back(
+              {"comment_feeds_capped",
+               "more comment feeds than max_comment_feeds; the rest wait for the next poll",
+               *post.comments_url,
+               {}});
           break;
         }
         co_await fetch_comments(ctx, post, batch);
@@ -101,8 +103,8 @@ class FeedConnector final : public Connector {
     FetchRequest request{url, spec_.timeout, spec_.max_document_bytes, std::nullopt, std::nullopt};
     auto doc = co_await ctx.fetcher.fetch(std::move(request));
     if (!doc) {
-      batch.failures.push_back({std::string("comment_feed_") + errc_name(doc.error().code), doc.error().message,
-                                url, {}});
+      batch.failures.push_back(
+          {std::string("comment_feed_") + errc_name(doc.error().code), doc.error().message, url, {}});
       co_return;
     }
     ParseOptions options = parse_options(ctx);
@@ -144,7 +146,8 @@ Result<std::unique_ptr<Connector>> create(const SourceSpec& spec) {
     if (n < 0) return make_error(Errc::config, "max_comment_feeds must not be negative");
     max_comment_feeds = static_cast<std::size_t>(n);
   }
-  if (o && o["comment_author_patterns"]) patterns = o["comment_author_patterns"].as<std::vector<std::string>>();
+  if (o && o["comment_author_patterns"])
+    patterns = o["comment_author_patterns"].as<std::vector<std::string>>();
   auto bylines = BylineSplitter::compile(patterns);
   if (!bylines) return std::move(bylines).error();
   IdFrom id_from = IdFrom::auto_detect;
@@ -180,7 +183,8 @@ ConnectorFactory make_feed_connector_factory() {
           {"id_from", Kind::string,
            "auto (default: guid, else canonical link), guid, or link (for feeds that change guids)"},
           {"tracking_params", Kind::string_list,
-           "query parameters removed from links, on top of utm_*, fbclid, gclid, mc_cid, mc_eid ('x_*' = prefix)"},
+           "query parameters removed from links, on top of utm_*, fbclid, gclid, mc_cid, mc_eid ('x_*' = "
+           "prefix)"},
       },
       create,
   };
@@ -192,7 +196,8 @@ Result<BylineSplitter> BylineSplitter::compile(const std::vector<std::string>& p
     try {
       std::regex re(p, std::regex::ECMAScript);
       if (re.mark_count() != 2) {
-        return make_error(Errc::config, "comment_author_patterns: '" + p + "' needs exactly 2 groups (name, location)");
+        return make_error(Errc::config,
+                          "comment_author_patterns: '" + p + "' needs exactly 2 groups (name, location)");
       }
       out.patterns_.push_back(std::move(re));
     } catch (const std::regex_error& e) {
@@ -246,8 +251,8 @@ CommentData to_comment(std::string_view source_id, const PostData& post, const F
   c.post_id = post.id;
   // A reply to the post itself is a top-level comment; a reply to another
   // comment names that comment's stable id.
-  if (entry.in_reply_to && *entry.in_reply_to != post.native_id && *entry.in_reply_to != post.url.value_or("") &&
-      *entry.in_reply_to != post.url_original.value_or("")) {
+  if (entry.in_reply_to && *entry.in_reply_to != post.native_id &&
+      *entry.in_reply_to != post.url.value_or("") && *entry.in_reply_to != post.url_original.value_or("")) {
     c.parent_id = make_comment_id(source_id, *entry.in_reply_to);
   }
   c.url = entry.url;

@@ -3,6 +3,8 @@
 #include <unicode/ucnv.h>
 #include <unicode/ucnv_err.h>
 
+#include <cstdint>
+#include <cstring>
 #include <memory>
 #include <vector>
 
@@ -91,8 +93,8 @@ bool is_1252_label(std::string_view l) {
 }
 
 struct Scan {
-  bool ascii = true;         // no byte >= 0x80
-  bool valid_utf8 = true;    // all sequences well-formed
+  bool ascii = true;           // no byte >= 0x80
+  bool valid_utf8 = true;      // all sequences well-formed
   bool has_multibyte = false;  // at least one well-formed multi-byte sequence
 };
 
@@ -103,6 +105,12 @@ Scan scan_utf8(std::string_view s) {
     const auto b = static_cast<unsigned char>(s[i]);
     if (b < 0x80) {
       ++i;
+      while (i + 8 <= s.size()) {  // eight ASCII bytes at a time
+        std::uint64_t word;
+        std::memcpy(&word, s.data() + i, 8);
+        if ((word & 0x8080808080808080ULL) != 0) break;
+        i += 8;
+      }
       continue;
     }
     out.ascii = false;

@@ -23,8 +23,8 @@ struct DecodedDocument {
   std::string_view utf8(std::string_view input) const {
     return unchanged ? input.substr(skip) : std::string_view(text);
   }
-  std::string charset;  // the encoding used to read the bytes, e.g. "utf-8", "windows-1252"
-  std::string from;     // where it came from: bom, http, declaration, meta, sniffed, default
+  std::string charset;      // the encoding used to read the bytes, e.g. "utf-8", "windows-1252"
+  std::string from;         // where it came from: bom, http, declaration, meta, sniffed, default
   bool mislabeled = false;  // the declared charset did not fit and another one was used
   bool replaced = false;    // some bytes were invalid and became U+FFFD
 };

@@ -96,8 +96,8 @@ ParsedDate finish(const Fields& f) {
     return unparseable();
   }
   ParsedDate out;
-  const UnixSeconds local = unix_from_civil(f.year, static_cast<unsigned>(f.month), static_cast<unsigned>(f.day),
-                                            f.hour, f.minute, f.second);
+  const UnixSeconds local = unix_from_civil(f.year, static_cast<unsigned>(f.month),
+                                            static_cast<unsigned>(f.day), f.hour, f.minute, f.second);
   const std::string_view source_zone = t_context == nullptr ? std::string_view() : t_context->timezone;
   const icu::BasicTimeZone* zone = nullptr;
   if (!f.iana_zone.empty()) {
@@ -529,7 +529,8 @@ UnixSeconds months_before(UnixSeconds t, int months) {
   const int month = static_cast<int>(index % 12) + 1;
   if (year < 1) return t;
   const int day = std::min<int>(static_cast<int>(d), days_in_month(year, month));
-  return unix_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day), 0, 0, 0) + time_of_day;
+  return unix_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day), 0, 0, 0) +
+         time_of_day;
 }
 
 // "11 years ago", "2 hours ago", "an hour ago", "yesterday", "just now"; nullopt when
@@ -622,7 +623,8 @@ ParsedDate parse_any(std::string_view s, const DateContext& context) {
     for (std::size_t i = 0; i < 8; ++i) digits8 = digits8 && is_digit(s[i]);
     if (digits8) return parse_iso_basic(s);
   }
-  if (std::optional<ParsedDate> relative = parse_relative(s, context.reference ? context.reference : context.now)) {
+  if (std::optional<ParsedDate> relative =
+          parse_relative(s, context.reference ? context.reference : context.now)) {
     return *relative;
   }
   return parse_words(s);

@@ -5,11 +5,26 @@
 #include <unicode/utypes.h>
 
 #include <array>
+#include <cstdint>
+#include <cstring>
 
 #include "normalise/html_text.hpp"
 
 namespace postwire::normalise {
 namespace {
+
+// Bytes from s[i] on that are ASCII, eight at a time: returns the first index at or
+// after i whose byte may be >= 0x80 (or s.size()).
+inline std::size_t skip_ascii8(std::string_view s, std::size_t i) {
+  while (i + 8 <= s.size()) {
+    std::uint64_t word;
+    std::memcpy(&word, s.data() + i, 8);
+    if ((word & 0x8080808080808080ULL) != 0) break;
+    i += 8;
+  }
+  return i;
+}
+
 
 // Length of the valid UTF-8 sequence at s[i]; 0 when the bytes there are invalid,
 // with `bad` set to the length of the maximal invalid prefix to skip (WHATWG's
@@ -69,7 +84,8 @@ bool is_valid_utf8(std::string_view text) {
   std::size_t i = 0;
   while (i < text.size()) {
     if (static_cast<unsigned char>(text[i]) < 0x80) {
-      ++i;
+      i = skip_ascii8(text, i + 1);
+      while (i < text.size() && static_cast<unsigned char>(text[i]) < 0x80) ++i;
       continue;
     }
     std::size_t bad = 0;

@@ -198,8 +198,8 @@ std::optional<std::string> host_to_ascii(std::string_view host) {
   std::string out(host.size() * 4 + 64, '\0');
   UIDNAInfo info = UIDNA_INFO_INITIALIZER;
   UErrorCode status = U_ZERO_ERROR;
-  const int32_t n = uidna_nameToASCII_UTF8(idna.get(), host.data(), static_cast<int32_t>(host.size()), out.data(),
-                                           static_cast<int32_t>(out.size()), &info, &status);
+  const int32_t n = uidna_nameToASCII_UTF8(idna.get(), host.data(), static_cast<int32_t>(host.size()),
+                                           out.data(), static_cast<int32_t>(out.size()), &info, &status);
   if (U_FAILURE(status) || info.errors != 0 || n <= 0) return std::nullopt;
   out.resize(static_cast<std::size_t>(n));
   return out;
@@ -209,7 +209,8 @@ std::optional<std::string> canonical_url(std::string_view url) {
   return canonical_url(url, default_tracking_params());
 }
 
-std::optional<std::string> canonical_url(std::string_view url, const std::vector<std::string>& tracking_params) {
+std::optional<std::string> canonical_url(std::string_view url,
+                                         const std::vector<std::string>& tracking_params) {
   const std::string u = clean(url);
   if (scheme_length(u) == 0) return std::nullopt;
   CurluPtr handle = parse_absolute(u);

@@ -29,7 +29,8 @@ std::optional<std::string> canonical_url(std::string_view url);
 
 // The same with another list of tracking parameters: exact names, compared without
 // regard to case, or prefixes written with a trailing '*' ("utm_*").
-std::optional<std::string> canonical_url(std::string_view url, const std::vector<std::string>& tracking_params);
+std::optional<std::string> canonical_url(std::string_view url,
+                                         const std::vector<std::string>& tracking_params);
 
 // The list canonical_url(url) uses: utm_*, fbclid, gclid, mc_cid, mc_eid.
 const std::vector<std::string>& default_tracking_params();

@@ -31,7 +31,8 @@ Result<std::unique_ptr<AdminServer>> AdminServer::start(asio::io_context& io, co
   boost::system::error_code ec;
   asio::ip::tcp::resolver resolver(io);
   auto endpoints = resolver.resolve(host, port, asio::ip::tcp::resolver::numeric_service, ec);
-  if (ec || endpoints.empty()) return make_error(Errc::config, "admin.listen " + listen + ": " + ec.message());
+  if (ec || endpoints.empty())
+    return make_error(Errc::config, "admin.listen " + listen + ": " + ec.message());
   const auto endpoint = endpoints.begin()->endpoint();
   server->acceptor_.open(endpoint.protocol(), ec);
   if (!ec) server->acceptor_.set_option(asio::socket_base::reuse_address(true), ec);

@@ -1,8 +1,8 @@
 #include "postwire/daemon/commands.hpp"
 
 #include <curl/curl.h>
-#include <libxml/xmlversion.h>
 #include <librdkafka/rdkafka.h>
+#include <libxml/xmlversion.h>
 #include <spdlog/spdlog.h>
 
 #include <csignal>
@@ -86,8 +86,9 @@ bool write_small_file(const std::filesystem::path& path, const std::string& text
 }
 
 std::string print_line(const Event& event, const Delivery& d) {
-  const std::string& title = event.kind == EventKind::post ? event.post.title.value_or("(untitled)")
-                                                           : event.comment.author.name.value_or("(anonymous)");
+  const std::string& title = event.kind == EventKind::post
+                                 ? event.post.title.value_or("(untitled)")
+                                 : event.comment.author.name.value_or("(anonymous)");
   return fmt::format("acked {}[{}]@{} {}.{} v{} {} {}", d.topic, d.partition, d.offset, to_string(event.kind),
                      to_string(event.event_type), event.version, event.item_id(), title);
 }
@@ -111,8 +112,8 @@ struct Runtime {
     if (stats.expired + stats.evicted > 0) {
       metrics.state_expired.Add({{"reason", "ttl"}}).Increment(static_cast<double>(stats.expired));
       metrics.state_expired.Add({{"reason", "evicted"}}).Increment(static_cast<double>(stats.evicted));
-      spdlog::info("state: forgot {} expired and {} evicted items; {} remembered", stats.expired, stats.evicted,
-                   store->size());
+      spdlog::info("state: forgot {} expired and {} evicted items; {} remembered", stats.expired,
+                   stats.evicted, store->size());
     }
     metrics.state_items.Set(static_cast<double>(store->size()));
   }
@@ -126,7 +127,9 @@ struct Runtime {
   Result<void> start(const Config& config, bool print_events) {
     std::error_code ec;
     std::filesystem::create_directories(config.state_dir, ec);
-    if (ec) return make_error(Errc::io, "cannot create state_dir " + config.state_dir.string() + ": " + ec.message());
+    if (ec)
+      return make_error(Errc::io,
+                        "cannot create state_dir " + config.state_dir.string() + ": " + ec.message());
     auto opened = DedupeStore::open(config.state_dir, make_store_options(config));
     if (!opened) return std::move(opened).error();
     store = std::move(*opened);
@@ -143,9 +146,10 @@ struct Runtime {
       bootstrap = broker->bootstrap_servers();
       const auto file = config.state_dir / "embedded-kafka.bootstrap";
       write_small_file(file, bootstrap);
-      spdlog::warn("using the embedded test broker (librdkafka mock cluster, 3 brokers) at {}; written to {}. "
-                   "It keeps about 5 MiB per partition and nothing across restarts: not for production",
-                   bootstrap, file.string());
+      spdlog::warn(
+          "using the embedded test broker (librdkafka mock cluster, 3 brokers) at {}; written to {}. "
+          "It keeps about 5 MiB per partition and nothing across restarts: not for production",
+          bootstrap, file.string());
     }
     auto pub = KafkaPublisher::create(io, config.kafka, bootstrap, metrics);
     if (!pub) return std::move(pub).error();
@@ -157,15 +161,14 @@ struct Runtime {
     if (config.delivery == DeliveryMode::exactly_once) {
       auto recovered = recover_outbox(*store, config.kafka, bootstrap, metrics);
       if (!recovered) {
-        return make_error(recovered.error().code,
-                          "exactly-once recovery failed (nothing was published): " + recovered.error().message);
+        return make_error(recovered.error().code, "exactly-once recovery failed (nothing was published): " +
+                                                      recovered.error().message);
       }
       driver->set_unresolved_handler([this] { unresolved = true; });
     }
     if (print_events) {
-      driver->set_ack_observer([](const Event& e, const Delivery& d) {
-        std::cout << print_line(e, d) << std::endl;
-      });
+      driver->set_ack_observer(
+          [](const Event& e, const Delivery& d) { std::cout << print_line(e, d) << std::endl; });
     }
     return {};
   }
@@ -192,8 +195,9 @@ std::string summary_json(const RunTotals& t, std::size_t sources) {
 }  // namespace
 
 std::string version_string() {
-  return std::string("postwire ") + POSTWIRE_VERSION + " (librdkafka " + rd_kafka_version_str() + ", libcurl " +
-         curl_version_info(CURLVERSION_NOW)->version + ", libxml2 " + LIBXML_DOTTED_VERSION + ")";
+  return std::string("postwire ") + POSTWIRE_VERSION + " (librdkafka " + rd_kafka_version_str() +
+         ", libcurl " + curl_version_info(CURLVERSION_NOW)->version + ", libxml2 " + LIBXML_DOTTED_VERSION +
+         ")";
 }
 
 int command_check(const CommonOptions& options) {
@@ -250,14 +254,14 @@ int command_run(const CommonOptions& options) {
     return kExitUndelivered;
   }
   bool config_ok = true;
-  auto admin = AdminServer::start(
-      rt.io, config->admin_listen,
-      AdminHandlers{[&] { return rt.metrics.serialize(); },
-                    [&] { return config_ok && rt.publisher->reachable(); },
-                    [&] {
-                      if (!rt.publisher->reachable()) return std::string("not ready: kafka unreachable");
-                      return std::string("ready");
-                    }});
+  auto admin = AdminServer::start(rt.io, config->admin_listen,
+                                  AdminHandlers{[&] { return rt.metrics.serialize(); },
+                                                [&] { return config_ok && rt.publisher->reachable(); },
+                                                [&] {
+                                                  if (!rt.publisher->reachable())
+                                                    return std::string("not ready: kafka unreachable");
+                                                  return std::string("ready");
+                                                }});
   if (!admin) {
     spdlog::error("cannot start: {}", admin.error().message);
     return kExitUndelivered;
@@ -283,7 +287,8 @@ int command_run(const CommonOptions& options) {
         } else {
           rt.metrics.reloads.Add({{"outcome", "ok"}}).Increment();
           if (load.config->kafka.bootstrap_servers != config->kafka.bootstrap_servers ||
-              load.config->state_dir != config->state_dir || load.config->admin_listen != config->admin_listen) {
+              load.config->state_dir != config->state_dir ||
+              load.config->admin_listen != config->admin_listen) {
             spdlog::warn("SIGHUP: kafka, state_dir and admin changes take effect only after a restart");
           }
           spdlog::info("SIGHUP: reloading {} sources", load.config->sources.size());
@@ -306,8 +311,9 @@ int command_run(const CommonOptions& options) {
           [&]() -> asio::awaitable<void> {
             const auto left = co_await rt.publisher->drain(config->shutdown_timeout);
             if (left > 0) {
-              spdlog::warn("{} events still in flight at shutdown; they will be fetched and sent again next start",
-                           left);
+              spdlog::warn(
+                  "{} events still in flight at shutdown; they will be fetched and sent again next start",
+                  left);
             }
             rt.io.stop();
           },
@@ -367,9 +373,9 @@ int command_parse(const ParseOptionsCli& options) {
     std::cerr << "postwire parse: --timezone: unknown IANA time zone '" << *options.timezone << "'\n";
     return kExitUsage;
   }
-  UnixMillis now =
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-          .count();
+  UnixMillis now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
   if (options.now) {
     const normalise::ParsedDate parsed = normalise::parse_date(*options.now);
     if (!parsed.value || !parsed.flags.empty()) {

@@ -76,7 +76,8 @@ class Loader {
       } else if (fallback) {
         out += *fallback;
       } else {
-        error(at, "environment variable " + expr + " is not set (write ${" + expr + ":-default} for a default)");
+        error(at,
+              "environment variable " + expr + " is not set (write ${" + expr + ":-default} for a default)");
         return std::nullopt;
       }
       i = end + 1;
@@ -175,7 +176,8 @@ std::optional<std::string> apply_override(YAML::Node& root, const std::string& a
       }
       continue;
     }
-    if (!cur.IsMap() && !cur.IsNull()) return "--set '" + assignment + "': '" + part + "' is under a plain value";
+    if (!cur.IsMap() && !cur.IsNull())
+      return "--set '" + assignment + "': '" + part + "' is under a plain value";
     if (last) {
       cur[part] = value;
     } else {
@@ -204,12 +206,18 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
   if (ec != std::errc() || p == text.data() || n < 0) return std::nullopt;
   const std::string_view unit(p, static_cast<std::size_t>(text.data() + text.size() - p));
   std::int64_t scale = 0;
-  if (unit == "ms") scale = 1;
-  else if (unit == "s") scale = 1000;
-  else if (unit == "m") scale = 60'000;
-  else if (unit == "h") scale = 3'600'000;
-  else if (unit == "d") scale = 86'400'000;
-  else return std::nullopt;
+  if (unit == "ms")
+    scale = 1;
+  else if (unit == "s")
+    scale = 1000;
+  else if (unit == "m")
+    scale = 60'000;
+  else if (unit == "h")
+    scale = 3'600'000;
+  else if (unit == "d")
+    scale = 86'400'000;
+  else
+    return std::nullopt;
   if (n > INT64_MAX / scale) return std::nullopt;
   return std::chrono::milliseconds(n * scale);
 }
@@ -220,11 +228,16 @@ std::optional<std::size_t> parse_size(std::string_view text) {
   if (ec != std::errc() || p == text.data()) return std::nullopt;
   const std::string_view unit(p, static_cast<std::size_t>(text.data() + text.size() - p));
   std::uint64_t scale = 0;
-  if (unit.empty() || unit == "B") scale = 1;
-  else if (unit == "KiB") scale = 1ULL << 10;
-  else if (unit == "MiB") scale = 1ULL << 20;
-  else if (unit == "GiB") scale = 1ULL << 30;
-  else return std::nullopt;
+  if (unit.empty() || unit == "B")
+    scale = 1;
+  else if (unit == "KiB")
+    scale = 1ULL << 10;
+  else if (unit == "MiB")
+    scale = 1ULL << 20;
+  else if (unit == "GiB")
+    scale = 1ULL << 30;
+  else
+    return std::nullopt;
   if (n > UINT64_MAX / scale) return std::nullopt;
   return static_cast<std::size_t>(n * scale);
 }
@@ -303,8 +316,10 @@ ConfigLoad load_config(const std::filesystem::path& path, const std::vector<std:
   if (const auto log = root["log"]; log && L.check_map(log, "log", {"level", "format"})) {
     if (log["level"]) {
       if (auto s = L.scalar(log["level"], "log.level")) {
-        static const std::set<std::string> levels{"trace", "debug", "info", "warn", "error", "critical", "off"};
-        if (levels.count(*s) == 0) L.error(log["level"], "log.level: '" + *s + "' is not trace|debug|info|warn|error");
+        static const std::set<std::string> levels{"trace", "debug",    "info", "warn",
+                                                  "error", "critical", "off"};
+        if (levels.count(*s) == 0)
+          L.error(log["level"], "log.level: '" + *s + "' is not trace|debug|info|warn|error");
         cfg.log_level = *s;
       }
     }
@@ -319,15 +334,16 @@ ConfigLoad load_config(const std::filesystem::path& path, const std::vector<std:
     if (admin["listen"]) {
       if (auto s = L.scalar(admin["listen"], "admin.listen")) {
         static const std::regex re(R"(^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.\-]+):(\d{1,5})$)");
-        if (!std::regex_match(*s, re)) L.error(admin["listen"], "admin.listen must be host:port, e.g. 127.0.0.1:9464");
+        if (!std::regex_match(*s, re))
+          L.error(admin["listen"], "admin.listen must be host:port, e.g. 127.0.0.1:9464");
         cfg.admin_listen = *s;
       }
     }
   }
 
-  static const std::set<std::string> kTypedLibrdkafkaKeys{"bootstrap.servers", "metadata.broker.list", "client.id",
-                                                         "acks", "request.required.acks", "enable.idempotence",
-                                                         "message.timeout.ms", "delivery.timeout.ms"};
+  static const std::set<std::string> kTypedLibrdkafkaKeys{
+      "bootstrap.servers",     "metadata.broker.list", "client.id",          "acks",
+      "request.required.acks", "enable.idempotence",   "message.timeout.ms", "delivery.timeout.ms"};
   if (const auto kafka = root["kafka"];
       kafka && L.check_map(kafka, "kafka",
                            {"bootstrap_servers", "client_id", "topics", "delivery_timeout", "librdkafka"})) {
@@ -349,7 +365,8 @@ ConfigLoad load_config(const std::filesystem::path& path, const std::vector<std:
         if (!topics[key]) return;
         if (auto s = L.scalar(topics[key], std::string("kafka.topics.") + key)) {
           if (!std::regex_match(*s, topic_re)) {
-            L.error(topics[key], std::string("kafka.topics.") + key + ": '" + *s + "' is not a valid topic name");
+            L.error(topics[key],
+                    std::string("kafka.topics.") + key + ": '" + *s + "' is not a valid topic name");
           }
           out = *s;
         }
@@ -359,7 +376,8 @@ ConfigLoad load_config(const std::filesystem::path& path, const std::vector<std:
       topic("deadletter", cfg.kafka.topic_deadletter);
     }
     if (kafka["delivery_timeout"]) {
-      if (auto d = L.duration(kafka["delivery_timeout"], "kafka.delivery_timeout")) cfg.kafka.delivery_timeout = *d;
+      if (auto d = L.duration(kafka["delivery_timeout"], "kafka.delivery_timeout"))
+        cfg.kafka.delivery_timeout = *d;
     }
     if (const auto extra = kafka["librdkafka"]; extra) {
       if (!extra.IsMap()) {
@@ -373,7 +391,8 @@ ConfigLoad load_config(const std::filesystem::path& path, const std::vector<std:
                                   "delivery_timeout; acks=all and idempotence are always on)");
             continue;
           }
-          if (auto v = L.scalar(kv.second, "kafka.librdkafka." + key)) cfg.kafka.librdkafka.emplace_back(key, *v);
+          if (auto v = L.scalar(kv.second, "kafka.librdkafka." + key))
+            cfg.kafka.librdkafka.emplace_back(key, *v);
         }
       }
     }
@@ -393,8 +412,10 @@ ConfigLoad load_config(const std::filesystem::path& path, const std::vector<std:
     }
     if (d["max_document_bytes"]) {
       if (auto s = L.scalar(d["max_document_bytes"], "defaults.max_document_bytes")) {
-        if (auto n = parse_size(*s)) defaults.max_document_bytes = *n;
-        else L.error(d["max_document_bytes"], "defaults.max_document_bytes: '" + *s + "' is not a size");
+        if (auto n = parse_size(*s))
+          defaults.max_document_bytes = *n;
+        else
+          L.error(d["max_document_bytes"], "defaults.max_document_bytes: '" + *s + "' is not a size");
       }
     }
     if (d["timezone"]) defaults.timezone = L.scalar(d["timezone"], "defaults.timezone");
@@ -407,9 +428,9 @@ ConfigLoad load_config(const std::filesystem::path& path, const std::vector<std:
     L.error(sources, "sources must be a list");
   } else {
     std::set<std::string> seen_ids;
-    static const std::set<std::string> kCommonKeys{"id",      "type",     "url",       "interval",          "timeout",
-                                                  "enabled", "timezone", "state_ttl", "max_document_bytes",
-                                                  "cross_source"};
+    static const std::set<std::string> kCommonKeys{
+        "id",      "type",     "url",       "interval",           "timeout",
+        "enabled", "timezone", "state_ttl", "max_document_bytes", "cross_source"};
     for (const auto& s : sources) {
       if (!s.IsMap()) {
         L.error(s, "each source must be a mapping with id, type and url");
@@ -466,8 +487,10 @@ ConfigLoad load_config(const std::filesystem::path& path, const std::vector<std:
       }
       if (s["max_document_bytes"]) {
         if (auto t = L.scalar(s["max_document_bytes"], "max_document_bytes")) {
-          if (auto n = parse_size(*t)) spec.max_document_bytes = *n;
-          else L.error(s["max_document_bytes"], "max_document_bytes: '" + *t + "' is not a size");
+          if (auto n = parse_size(*t))
+            spec.max_document_bytes = *n;
+          else
+            L.error(s["max_document_bytes"], "max_document_bytes: '" + *t + "' is not a size");
         }
       }
       if (s["timezone"]) spec.timezone = L.scalar(s["timezone"], "timezone");

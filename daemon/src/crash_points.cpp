@@ -9,10 +9,14 @@ namespace {
 
 const char* name_of(CrashPoint p) {
   switch (p) {
-    case CrashPoint::fetched: return "fetched";
-    case CrashPoint::produced: return "produced";
-    case CrashPoint::acked: return "acked";
-    case CrashPoint::committing: return "committing";
+    case CrashPoint::fetched:
+      return "fetched";
+    case CrashPoint::produced:
+      return "produced";
+    case CrashPoint::acked:
+      return "acked";
+    case CrashPoint::committing:
+      return "committing";
   }
   return "";
 }

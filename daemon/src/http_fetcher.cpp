@@ -46,7 +46,8 @@ struct GlobalCurl {
 
 std::optional<std::string> header_value(CURL* easy, const char* name) {
   curl_header* h = nullptr;
-  if (curl_easy_header(easy, name, 0, CURLH_HEADER, -1, &h) == CURLHE_OK && h != nullptr && h->value != nullptr) {
+  if (curl_easy_header(easy, name, 0, CURLH_HEADER, -1, &h) == CURLHE_OK && h != nullptr &&
+      h->value != nullptr) {
     return std::string(h->value);
   }
   return std::nullopt;
@@ -243,7 +244,8 @@ asio::awaitable<Result<Document>> HttpFetcher::fetch(FetchRequest request) {
   curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");  // every encoding libcurl can decode
   curl_easy_setopt(easy, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(request.max_bytes));
   curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count()));
-  curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(std::min<std::int64_t>(request.timeout.count(), 10000)));
+  curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(std::min<std::int64_t>(request.timeout.count(), 10000)));
   curl_easy_setopt(easy, CURLOPT_USERAGENT, options_.user_agent.c_str());
   if (request.if_none_match) {
     t->headers = curl_slist_append(t->headers, ("If-None-Match: " + *request.if_none_match).c_str());
@@ -271,10 +273,12 @@ asio::awaitable<Result<Document>> HttpFetcher::fetch(FetchRequest request) {
 
   const std::string where = request.url;
   if (t->too_large || t->code == CURLE_FILESIZE_EXCEEDED) {
-    co_return make_error(Errc::too_large, where + ": larger than " + std::to_string(request.max_bytes) + " bytes");
+    co_return make_error(Errc::too_large,
+                         where + ": larger than " + std::to_string(request.max_bytes) + " bytes");
   }
   if (t->code != CURLE_OK) {
-    const std::string detail = t->errbuf[0] != '\0' ? std::string(t->errbuf.data()) : curl_easy_strerror(t->code);
+    const std::string detail =
+        t->errbuf[0] != '\0' ? std::string(t->errbuf.data()) : curl_easy_strerror(t->code);
     Errc code = Errc::network;
     if (t->code == CURLE_OPERATION_TIMEDOUT) code = Errc::timeout;
     co_return make_error(code, where + ": " + detail);
@@ -295,7 +299,8 @@ asio::awaitable<Result<Document>> HttpFetcher::fetch(FetchRequest request) {
     doc.not_modified = true;
     co_return doc;
   }
-  if (status == 404 || status == 410) co_return make_error(Errc::not_found, where + ": HTTP " + std::to_string(status));
+  if (status == 404 || status == 410)
+    co_return make_error(Errc::not_found, where + ": HTTP " + std::to_string(status));
   if (status < 200 || status >= 300) {
     co_return make_error(Errc::http_status, where + ": HTTP " + std::to_string(status));
   }

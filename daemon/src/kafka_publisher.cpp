@@ -23,9 +23,11 @@ struct InFlight {
 
 }  // namespace
 
-KafkaPublisher::KafkaPublisher(asio::io_context& io, Metrics& metrics) : io_(io), metrics_(metrics), tick_(io) {}
+KafkaPublisher::KafkaPublisher(asio::io_context& io, Metrics& metrics)
+    : io_(io), metrics_(metrics), tick_(io) {}
 
-Result<std::unique_ptr<KafkaPublisher>> KafkaPublisher::create(asio::io_context& io, const KafkaConfig& config,
+Result<std::unique_ptr<KafkaPublisher>> KafkaPublisher::create(asio::io_context& io,
+                                                               const KafkaConfig& config,
                                                                const std::string& bootstrap_servers,
                                                                Metrics& metrics) {
   std::unique_ptr<KafkaPublisher> self(new KafkaPublisher(io, metrics));
@@ -33,7 +35,8 @@ Result<std::unique_ptr<KafkaPublisher>> KafkaPublisher::create(asio::io_context&
   self->settings_ = {
       {"linger.ms", "5"},
       {"compression.type", "lz4"},
-      {"partitioner", "murmur2_random"},  // the Java client's mapping: keys land where other producers put them
+      {"partitioner",
+       "murmur2_random"},  // the Java client's mapping: keys land where other producers put them
   };
   for (const auto& kv : config.librdkafka) self->settings_.push_back(kv);
   // ...and the ones the delivery guarantees rest on, which they may not.
@@ -95,9 +98,10 @@ void KafkaPublisher::close_handle() {
 
 void KafkaPublisher::recreate() {
   recreate_pending_ = false;
-  spdlog::error("recreating the Kafka producer after a fatal error; {} unacknowledged events will be produced "
-                "again from state",
-                in_flight_);
+  spdlog::error(
+      "recreating the Kafka producer after a fatal error; {} unacknowledged events will be produced "
+      "again from state",
+      in_flight_);
   stop_probe();
   close_handle();
   if (auto r = open_handle(); !r) {
@@ -115,7 +119,8 @@ void KafkaPublisher::recreate() {
 }
 
 void KafkaPublisher::trigger_fatal_error_for_testing() {
-  rd_kafka_test_fatal_error(rk_, RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER, "test-triggered fatal error");
+  rd_kafka_test_fatal_error(rk_, RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER,
+                            "test-triggered fatal error");
 }
 
 KafkaPublisher::~KafkaPublisher() {
@@ -182,7 +187,8 @@ void KafkaPublisher::probe_loop() {
       }
     }
     lock.lock();
-    probe_cv_.wait_for(lock, up ? std::chrono::seconds(10) : std::chrono::seconds(1), [this] { return stopping_; });
+    probe_cv_.wait_for(lock, up ? std::chrono::seconds(10) : std::chrono::seconds(1),
+                       [this] { return stopping_; });
   }
 }
 
@@ -214,8 +220,8 @@ void KafkaPublisher::on_delivery_report(rd_kafka_s* /*rk*/, const rd_kafka_messa
   if (msg->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     self->metrics_.publish_errors.Add({{"reason", rd_kafka_err2name(msg->err)}}).Increment();
     if (pending) {
-      pending->handler(make_error(Errc::kafka, std::string("delivery to ") + topic +
-                                                   " failed: " + rd_kafka_err2str(msg->err)));
+      pending->handler(make_error(
+          Errc::kafka, std::string("delivery to ") + topic + " failed: " + rd_kafka_err2str(msg->err)));
     }
     return;
   }
@@ -262,7 +268,8 @@ asio::awaitable<Result<void>> KafkaPublisher::produce(OutgoingMessage message, D
       co_return Result<void>{};
     }
     rd_kafka_headers_destroy(headers);
-    if (err == RD_KAFKA_RESP_ERR__FATAL || rd_kafka_fatal_error(rk_, nullptr, 0) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    if (err == RD_KAFKA_RESP_ERR__FATAL ||
+        rd_kafka_fatal_error(rk_, nullptr, 0) != RD_KAFKA_RESP_ERR_NO_ERROR) {
       // The error callback may not have been served yet: start the recreation here.
       if (!recreate_pending_) {
         recreate_pending_ = true;

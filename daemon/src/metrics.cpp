@@ -57,7 +57,8 @@ std::vector<prometheus::MetricFamily> process_families() {
       }
       out.push_back(family("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.",
                            prometheus::MetricType::Counter, (utime + stime) / ticks));
-      out.push_back(family("process_start_time_seconds", "Start time of the process since unix epoch in seconds.",
+      out.push_back(family("process_start_time_seconds",
+                           "Start time of the process since unix epoch in seconds.",
                            prometheus::MetricType::Gauge, boot_time + start_ticks / ticks));
       out.push_back(family("process_virtual_memory_bytes", "Virtual memory size in bytes.",
                            prometheus::MetricType::Gauge, vsize));
@@ -72,7 +73,8 @@ std::vector<prometheus::MetricFamily> process_families() {
     }
     closedir(d);
   }
-  out.push_back(family("process_open_fds", "Number of open file descriptors.", prometheus::MetricType::Gauge, fds));
+  out.push_back(
+      family("process_open_fds", "Number of open file descriptors.", prometheus::MetricType::Gauge, fds));
   return out;
 }
 
@@ -96,10 +98,12 @@ Metrics::Metrics()
                         .Name("postwire_source_errors_total")
                         .Help("Failed polls and per-item failures of a source by reason.")
                         .Register(*registry_)),
-      items(prometheus::BuildCounter()
-                .Name("postwire_items_total")
-                .Help("Items seen by source, kind (post, comment) and result (new, updated, duplicate, invalid).")
-                .Register(*registry_)),
+      items(
+          prometheus::BuildCounter()
+              .Name("postwire_items_total")
+              .Help(
+                  "Items seen by source, kind (post, comment) and result (new, updated, duplicate, invalid).")
+              .Register(*registry_)),
       published(prometheus::BuildCounter()
                     .Name("postwire_events_published_total")
                     .Help("Events acknowledged by the broker, by topic.")
@@ -112,12 +116,13 @@ Metrics::Metrics()
                       .Name("postwire_deadletter_total")
                       .Help("Items sent to the dead-letter topic, by source and reason.")
                       .Register(*registry_)),
-      delivery_latency(prometheus::BuildHistogram()
-                           .Name("postwire_event_delivery_latency_seconds")
-                           .Help("Time from fetching an item to the broker acknowledging its event.")
-                           .Register(*registry_)
-                           .Add({}, prometheus::Histogram::BucketBoundaries{0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
-                                                                            0.5, 1, 2.5, 5, 10, 30, 60, 300})),
+      delivery_latency(
+          prometheus::BuildHistogram()
+              .Name("postwire_event_delivery_latency_seconds")
+              .Help("Time from fetching an item to the broker acknowledging its event.")
+              .Register(*registry_)
+              .Add({}, prometheus::Histogram::BucketBoundaries{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
+                                                               2.5, 5, 10, 30, 60, 300})),
       inflight(prometheus::BuildGauge()
                    .Name("postwire_inflight_events")
                    .Help("Events handed to the producer and not yet acknowledged.")
@@ -137,20 +142,22 @@ Metrics::Metrics()
                    .Help("1 when the Kafka cluster is reachable, 0 otherwise.")
                    .Register(*registry_)
                    .Add({})),
-      cross_source(prometheus::BuildCounter()
-                       .Name("postwire_cross_source_duplicates_total")
-                       .Help("Posts found to be copies of a post already seen (same canonical URL or near-identical "
-                             "text), by action (mark, drop).")
-                       .Register(*registry_)),
+      cross_source(
+          prometheus::BuildCounter()
+              .Name("postwire_cross_source_duplicates_total")
+              .Help("Posts found to be copies of a post already seen (same canonical URL or near-identical "
+                    "text), by action (mark, drop).")
+              .Register(*registry_)),
       state_expired(prometheus::BuildCounter()
                         .Name("postwire_state_expired_items_total")
                         .Help("Items forgotten by the dedupe store, by reason (ttl, evicted).")
                         .Register(*registry_)),
-      recovered_events(prometheus::BuildCounter()
-                           .Name("postwire_outbox_recovered_total")
-                           .Help("Exactly-once recovery: outbox events found at the broker and marked delivered.")
-                           .Register(*registry_)
-                           .Add({})),
+      recovered_events(
+          prometheus::BuildCounter()
+              .Name("postwire_outbox_recovered_total")
+              .Help("Exactly-once recovery: outbox events found at the broker and marked delivered.")
+              .Register(*registry_)
+              .Add({})),
       recovery_republish(prometheus::BuildCounter()
                              .Name("postwire_outbox_missing_total")
                              .Help("Exactly-once recovery: outbox events not found at the broker, left to be "
@@ -166,8 +173,8 @@ Metrics::Metrics()
 }
 
 prometheus::Histogram& Metrics::poll_duration_for(const std::string& source) {
-  return poll_duration.Add({{"source", source}},
-                           prometheus::Histogram::BucketBoundaries{0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60});
+  return poll_duration.Add({{"source", source}}, prometheus::Histogram::BucketBoundaries{
+                                                     0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60});
 }
 
 void Metrics::count_item(const std::string& source, const char* kind, const char* result, double n) {

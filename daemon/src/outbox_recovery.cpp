@@ -23,15 +23,18 @@ struct KafkaHandle {
 }  // namespace
 
 Result<TailScan> scan_topic_tails(const KafkaConfig& kafka, const std::string& bootstrap,
-                                  const std::vector<std::string>& topics, const std::vector<PartitionOffset>& starts,
-                                  const std::unordered_set<std::string>& wanted, std::chrono::milliseconds timeout) {
+                                  const std::vector<std::string>& topics,
+                                  const std::vector<PartitionOffset>& starts,
+                                  const std::unordered_set<std::string>& wanted,
+                                  std::chrono::milliseconds timeout) {
   std::array<char, 512> errstr{};
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   std::vector<std::pair<std::string, std::string>> settings;
   for (const auto& kv : kafka.librdkafka) {
     // Producer-only properties would make the consumer refuse to start.
     if (kv.first.rfind("linger", 0) == 0 || kv.first.rfind("compression", 0) == 0 ||
-        kv.first.rfind("batch", 0) == 0 || kv.first == "partitioner" || kv.first.rfind("queue.buffering", 0) == 0) {
+        kv.first.rfind("batch", 0) == 0 || kv.first == "partitioner" ||
+        kv.first.rfind("queue.buffering", 0) == 0) {
       continue;
     }
     settings.push_back(kv);
@@ -87,8 +90,8 @@ Result<TailScan> scan_topic_tails(const KafkaConfig& kafka, const std::string& b
       const std::int32_t partition = tmd.partitions[i].id;
       std::int64_t low = 0;
       std::int64_t high = 0;
-      const auto werr =
-          rd_kafka_query_watermark_offsets(h.rk, topic.c_str(), partition, &low, &high, std::min(remaining_ms(), 10000));
+      const auto werr = rd_kafka_query_watermark_offsets(h.rk, topic.c_str(), partition, &low, &high,
+                                                         std::min(remaining_ms(), 10000));
       if (werr != RD_KAFKA_RESP_ERR_NO_ERROR) {
         rd_kafka_metadata_destroy(md);
         rd_kafka_topic_partition_list_destroy(assignment);
@@ -123,7 +126,8 @@ Result<TailScan> scan_topic_tails(const KafkaConfig& kafka, const std::string& b
       continue;
     }
     if (msg->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      return make_error(Errc::kafka, std::string("recovery: consume failed: ") + rd_kafka_message_errstr(msg));
+      return make_error(Errc::kafka,
+                        std::string("recovery: consume failed: ") + rd_kafka_message_errstr(msg));
     }
     ++scan.messages_read;
     rd_kafka_headers_t* headers = nullptr;
@@ -138,8 +142,8 @@ Result<TailScan> scan_topic_tails(const KafkaConfig& kafka, const std::string& b
   return scan;
 }
 
-Result<RecoveryStats> recover_outbox(DedupeStore& store, const KafkaConfig& kafka, const std::string& bootstrap,
-                                     Metrics& metrics) {
+Result<RecoveryStats> recover_outbox(DedupeStore& store, const KafkaConfig& kafka,
+                                     const std::string& bootstrap, Metrics& metrics) {
   RecoveryStats stats;
   const auto entries = store.outbox();
   stats.outbox = entries.size();
@@ -150,8 +154,8 @@ Result<RecoveryStats> recover_outbox(DedupeStore& store, const KafkaConfig& kafk
     wanted.insert(e.event_id);
     if (std::find(topics.begin(), topics.end(), e.topic) == topics.end()) topics.push_back(e.topic);
   }
-  spdlog::info("exactly-once recovery: {} events in the outbox; reading the tails of {} topics", entries.size(),
-               topics.size());
+  spdlog::info("exactly-once recovery: {} events in the outbox; reading the tails of {} topics",
+               entries.size(), topics.size());
   auto scan = scan_topic_tails(kafka, bootstrap, topics, store.watermarks(), wanted, kafka.delivery_timeout);
   if (!scan) return std::move(scan).error();
   std::vector<std::string> settled;
@@ -170,9 +174,10 @@ Result<RecoveryStats> recover_outbox(DedupeStore& store, const KafkaConfig& kafk
   if (auto r = store.clear_outbox(settled); !r) return r.error();
   metrics.recovered_events.Increment(static_cast<double>(stats.found));
   metrics.recovery_republish.Increment(static_cast<double>(stats.missing));
-  spdlog::info("exactly-once recovery: {} of {} outbox events were at the broker ({} messages read); {} will be "
-               "produced again",
-               stats.found, stats.outbox, scan->messages_read, stats.missing);
+  spdlog::info(
+      "exactly-once recovery: {} of {} outbox events were at the broker ({} messages read); {} will be "
+      "produced again",
+      stats.found, stats.outbox, scan->messages_read, stats.missing);
   return stats;
 }
 

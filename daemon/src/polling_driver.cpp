@@ -40,7 +40,7 @@ struct PollingDriver::Batch {
   std::chrono::steady_clock::time_point fetched;
   SourceValidators validators;
   std::vector<std::string> acked_event_ids;  // exactly-once: cleared from the outbox after the flush
-  std::size_t outstanding = 1;  // 1 for the producing side itself, released by finish_batch
+  std::size_t outstanding = 1;               // 1 for the producing side itself, released by finish_batch
   bool failed = false;
 };
 
@@ -242,7 +242,8 @@ asio::awaitable<bool> PollingDriver::poll_once(Source& source) {
     events.push_back(std::move(event));
   }
   for (auto& comment : polled.comments) {
-    if (auto it = renamed_posts.find(comment.post_id); it != renamed_posts.end()) comment.post_id = it->second;
+    if (auto it = renamed_posts.find(comment.post_id); it != renamed_posts.end())
+      comment.post_id = it->second;
     Event event;
     event.kind = EventKind::comment;
     event.comment = std::move(comment);
@@ -259,7 +260,8 @@ asio::awaitable<bool> PollingDriver::poll_once(Source& source) {
     if (auto r = store_.record_outbox(entries); !r) {
       // Nothing was produced: the items stay unmarked and the next poll retries them.
       metrics_.count_source_error(spec.id, "state_write");
-      spdlog::error("source={} outbox not written, batch skipped: reason=storage {}", spec.id, r.error().message);
+      spdlog::error("source={} outbox not written, batch skipped: reason=storage {}", spec.id,
+                    r.error().message);
       co_return false;
     }
   }
@@ -273,8 +275,8 @@ asio::awaitable<bool> PollingDriver::poll_once(Source& source) {
     co_await dead_letter(batch, failure);
   }
   spdlog::debug("source={} poll: {} posts, {} comments, {} new/updated, {} duplicates, {} failures ({:.3f}s)",
-                spec.id, polled.posts.size(), polled.comments.size(), fresh, duplicates, polled.failures.size(),
-                seconds);
+                spec.id, polled.posts.size(), polled.comments.size(), fresh, duplicates,
+                polled.failures.size(), seconds);
   finish_batch(*batch);
   co_return true;
 }
@@ -316,8 +318,9 @@ asio::awaitable<void> PollingDriver::publish(std::shared_ptr<Batch> batch, Event
       // twice) and let the outbox recovery decide.
       ++totals_.undelivered;
       batch->failed = true;
-      spdlog::error("source={} event {} for {} has an unknown delivery outcome: {}; recovering from the outbox",
-                    batch->source_id, ev.event_id, ev.item_id(), r.error().message);
+      spdlog::error(
+          "source={} event {} for {} has an unknown delivery outcome: {}; recovering from the outbox",
+          batch->source_id, ev.event_id, ev.item_id(), r.error().message);
       if (on_unresolved_) on_unresolved_();
     } else {
       store_.release(ev.item_id());
@@ -341,12 +344,12 @@ asio::awaitable<void> PollingDriver::publish(std::shared_ptr<Batch> batch, Event
 }
 
 asio::awaitable<void> PollingDriver::dead_letter(std::shared_ptr<Batch> batch, ItemFailure failure) {
-  const UnixMillis now =
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-          .count();
+  const UnixMillis now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
   const std::string event_id =
-      "e_" + sha256_hex("deadletter\x1f" + batch->source_id + "\x1f" + failure.reason + "\x1f" + failure.locator +
-                        "\x1f" + std::to_string(now))
+      "e_" + sha256_hex("deadletter\x1f" + batch->source_id + "\x1f" + failure.reason + "\x1f" +
+                        failure.locator + "\x1f" + std::to_string(now))
                  .substr(0, 32);
   OutgoingMessage message;
   message.topic = kafka_.topic_deadletter;
@@ -408,7 +411,8 @@ void PollingDriver::finish_batch(Batch& batch) {
   crash_point(CrashPoint::committing);
   if (auto r = store_.flush(); !r) {
     metrics_.publish_errors.Add({{"reason", "state_write"}}).Increment();
-    spdlog::error("source={} state not saved (will retry): reason=storage {}", batch.source_id, r.error().message);
+    spdlog::error("source={} state not saved (will retry): reason=storage {}", batch.source_id,
+                  r.error().message);
   } else if (delivery_ == DeliveryMode::exactly_once) {
     // Only now, with the marks on disk, may the recovery scan start past these offsets.
     std::vector<std::string> done;
@@ -461,8 +465,8 @@ void PollingDriver::resolve_identity(const std::string& source_id, PostData& pos
   // Same link, new native id: if the new id is unknown, this is the old item
   // under a re-issued guid (some feeds regenerate guids on every fetch).
   if (store_.classify(post.id, post.content_hash).kind != DedupeDecision::Kind::fresh) return;
-  spdlog::debug("source={} native id {} re-issued for {}; keeping id {}", source_id, post.native_id, *post.url,
-                *known);
+  spdlog::debug("source={} native id {} re-issued for {}; keeping id {}", source_id, post.native_id,
+                *post.url, *known);
   post.id = *known;
 }
 
@@ -481,7 +485,8 @@ bool PollingDriver::mark_cross_source(const SourceSpec& spec, PostData& post) {
   }
   if (!first || *first == post.id) return false;
   ++totals_.cross_source;
-  metrics_.cross_source.Add({{"source", spec.id}, {"action", spec.drop_cross_source ? "drop" : "mark"}}).Increment();
+  metrics_.cross_source.Add({{"source", spec.id}, {"action", spec.drop_cross_source ? "drop" : "mark"}})
+      .Increment();
   if (spec.drop_cross_source) {
     spdlog::debug("source={} post {} is a copy of {}: dropped", spec.id, post.id, *first);
     return true;

@@ -150,12 +150,13 @@ std::string to_json(const Event& event) {
   // Invalid UTF-8 replaced on the way out is a fact consumers should see.
   // The writer has counted replacements in everything written so far, which
   // covers the top-level fields; the body is checked before it is written.
-  const bool body_invalid =
-      event.kind == EventKind::post
-          ? !(is_valid_utf8(event.post.title.value_or("")) && is_valid_utf8(event.post.content_text.value_or("")) &&
-              is_valid_utf8(event.post.content_html.value_or("")) && is_valid_utf8(event.post.summary.value_or("")))
-          : !(is_valid_utf8(event.comment.content_text.value_or("")) &&
-              is_valid_utf8(event.comment.content_html.value_or("")));
+  const bool body_invalid = event.kind == EventKind::post
+                                ? !(is_valid_utf8(event.post.title.value_or("")) &&
+                                    is_valid_utf8(event.post.content_text.value_or("")) &&
+                                    is_valid_utf8(event.post.content_html.value_or("")) &&
+                                    is_valid_utf8(event.post.summary.value_or("")))
+                                : !(is_valid_utf8(event.comment.content_text.value_or("")) &&
+                                    is_valid_utf8(event.comment.content_html.value_or("")));
   if (body_invalid || w.replaced() > 0) w.value("invalid_utf8_replaced");
   w.end_array();
   if (event.kind == EventKind::post) {

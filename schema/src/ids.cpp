@@ -19,7 +19,8 @@ std::string hex(const unsigned char* data, std::size_t n) {
   return out;
 }
 
-std::string prefixed_id(std::string_view prefix, std::string_view kind, std::string_view a, std::string_view b) {
+std::string prefixed_id(std::string_view prefix, std::string_view kind, std::string_view a,
+                        std::string_view b) {
   std::string material;
   material.reserve(kind.size() + a.size() + b.size() + 2);
   material.append(kind).push_back(kUnitSeparator);

@@ -19,7 +19,9 @@ void civil_from_days(std::int64_t z, int& y, unsigned& m, unsigned& d) {
   y = static_cast<int>(year + (m <= 2 ? 1 : 0));
 }
 
-std::int64_t floor_div(std::int64_t a, std::int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+std::int64_t floor_div(std::int64_t a, std::int64_t b) {
+  return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
+}
 
 }  // namespace
 

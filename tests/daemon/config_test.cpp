@@ -80,9 +80,9 @@ sources:
   ASSERT_FALSE(r.ok());
   std::string all;
   for (const auto& e : r.errors) all += e.to_string() + "\n";
-  for (const char* needle : {"state_dir is required", "bootstrap_servers is required", "not a valid topic name",
-                             "Bad_ID", "unknown source type 'nosuch'", "ftp://x", "'5 parsecs' is not a duration",
-                             "source needs an id"}) {
+  for (const char* needle :
+       {"state_dir is required", "bootstrap_servers is required", "not a valid topic name", "Bad_ID",
+        "unknown source type 'nosuch'", "ftp://x", "'5 parsecs' is not a duration", "source needs an id"}) {
     EXPECT_NE(all.find(needle), std::string::npos) << needle << " missing from:\n" << all;
   }
 }
@@ -116,8 +116,8 @@ sources: []
 TEST(Config, SetOverridesApplyBeforeValidation) {
   TempDir dir;
   auto r = load(dir, kMinimal,
-                {"kafka.bootstrap_servers=other:9092", "kafka.topics.posts=news.posts", "sources.0.interval=30s",
-                 "admin.listen=127.0.0.1:0"});
+                {"kafka.bootstrap_servers=other:9092", "kafka.topics.posts=news.posts",
+                 "sources.0.interval=30s", "admin.listen=127.0.0.1:0"});
   ASSERT_TRUE(r.ok()) << (r.errors.empty() ? "" : r.errors[0].to_string());
   EXPECT_EQ(r.config->kafka.bootstrap_servers, "other:9092");
   EXPECT_EQ(r.config->kafka.topic_posts, "news.posts");

@@ -33,8 +33,11 @@ FetchRequest req(std::string url) {
 
 TEST(HttpFetcher, FetchesBodyAndValidators) {
   HttpServer server;
-  server.set_route("/feed.xml", HttpServer::Response{200, "<rss/>", "application/rss+xml",
-                                                     {{"ETag", "\"v1\""}, {"Last-Modified", "Sun, 22 Jul 2007 16:09:00 GMT"}}});
+  server.set_route("/feed.xml", HttpServer::Response{200,
+                                                     "<rss/>",
+                                                     "application/rss+xml",
+                                                     {{"ETag", "\"v1\""},
+                                                      {"Last-Modified", "Sun, 22 Jul 2007 16:09:00 GMT"}}});
   auto doc = fetch(req(server.url("/feed.xml")));
   ASSERT_TRUE(doc) << doc.error().message;
   EXPECT_EQ(doc->body, "<rss/>");
@@ -108,7 +111,8 @@ TEST(HttpFetcher, RejectsOtherSchemes) {
 
 TEST(HttpFetcher, ManyConcurrentFetchesOnOneLoop) {
   HttpServer server;
-  for (int i = 0; i < 20; ++i) server.set_route("/f" + std::to_string(i), "body" + std::to_string(i), "text/plain");
+  for (int i = 0; i < 20; ++i)
+    server.set_route("/f" + std::to_string(i), "body" + std::to_string(i), "text/plain");
   boost::asio::io_context io;
   HttpFetcher fetcher(io, {});
   int ok = 0;

@@ -5,8 +5,8 @@
 // produce, inside a delivery report, right before a state commit) and at arbitrary
 // moments — and restarted; at the end a consumer reads every topic back.
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <unistd.h>
+#include <nlohmann/json.hpp>
 
 #include <csignal>
 #include <filesystem>
@@ -42,10 +42,11 @@ struct Corpus {
 Corpus make_corpus(const fs::path& root, int sites, int window, int epochs, int step, int comments) {
   const auto script = gen_corpus_script();
   if (!fs::exists(script)) throw std::runtime_error("corpus generator not found at " + script.string());
-  const auto r = run({"python3", script.string(), "--out", root.string(), "--sites", std::to_string(sites),
-                      "--window", std::to_string(window), "--epochs", std::to_string(epochs), "--step",
-                      std::to_string(step), "--comments", std::to_string(comments), "--comment-links", "relative"},
-                     120s);
+  const auto r =
+      run({"python3", script.string(), "--out", root.string(), "--sites", std::to_string(sites), "--window",
+           std::to_string(window), "--epochs", std::to_string(epochs), "--step", std::to_string(step),
+           "--comments", std::to_string(comments), "--comment-links", "relative"},
+          120s);
   if (r.exit_code != 0) throw std::runtime_error("gen_corpus.py failed: " + r.err);
   Corpus c;
   c.root = root;
@@ -78,8 +79,8 @@ std::string sources_yaml(const Corpus& c) {
 }
 
 struct Tally {
-  std::map<std::string, int> by_event_id;         // event id -> copies
-  std::set<std::string> post_ids, comment_ids;    // distinct items
+  std::map<std::string, int> by_event_id;          // event id -> copies
+  std::set<std::string> post_ids, comment_ids;     // distinct items
   std::set<std::pair<std::string, long>> updates;  // (item, version) of updated events
   std::size_t messages = 0;
   int duplicate_copies() const {
@@ -175,10 +176,10 @@ TEST(BrokerOutage, AMinuteWithoutBrokersLosesNothing) {
   show_epoch(corpus, 1);
   {
     RunningDaemon daemon(config, {"--log-level", "warn"});
-    ASSERT_TRUE(daemon.wait_for_metric_at_least("postwire_events_published_total", {{"topic", "postwire.posts"}},
-                                                1, 120s));
+    ASSERT_TRUE(daemon.wait_for_metric_at_least("postwire_events_published_total",
+                                                {{"topic", "postwire.posts"}}, 1, 120s));
     for (int id = 1; id <= 3; ++id) broker.broker_down(id);
-    show_epoch(corpus, 2);  // new posts, comments and edits appear while no broker answers
+    show_epoch(corpus, 2);             // new posts, comments and edits appear while no broker answers
     std::this_thread::sleep_for(60s);  // the outage itself, not a timing assertion
     for (int id = 1; id <= 3; ++id) broker.broker_up(id);
     // The same daemon, still running, delivers everything: nothing was dropped

@@ -31,8 +31,9 @@ TEST(EventJson, PostHasEveryFieldInSchemaOrder) {
   const auto j = nlohmann::ordered_json::parse(to_json(sample_post()));
   std::vector<std::string> keys;
   for (const auto& [k, v] : j.items()) keys.push_back(k);
-  EXPECT_EQ(keys, (std::vector<std::string>{"schema", "event_id", "event_type", "version", "previous_content_hash",
-                                            "source", "fetched_at", "quality", "post"}));
+  EXPECT_EQ(keys,
+            (std::vector<std::string>{"schema", "event_id", "event_type", "version", "previous_content_hash",
+                                      "source", "fetched_at", "quality", "post"}));
   EXPECT_EQ(j["schema"], "postwire.post/v1");
   EXPECT_EQ(j["event_type"], "created");
   EXPECT_EQ(j["version"], 1);
@@ -80,9 +81,14 @@ TEST(EventJson, InvalidUtf8IsReplacedAndFlagged) {
 
 TEST(EventJson, ControlCharactersAreEscaped) {
   Event e = sample_post();
-  e.post.content_text = std::string("a\x01" "b\"c\\d\n", 8);
+  e.post.content_text = std::string(
+      "a\x01"
+      "b\"c\\d\n",
+      8);
   const auto j = nlohmann::json::parse(to_json(e));
-  EXPECT_EQ(j["post"]["content_text"], std::string("a\x01" "b\"c\\d\n", 8));
+  EXPECT_EQ(j["post"]["content_text"], std::string("a\x01"
+                                                   "b\"c\\d\n",
+                                                   8));
 }
 
 TEST(JsonWriter, Utf8Validation) {

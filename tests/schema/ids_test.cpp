@@ -7,7 +7,8 @@ namespace {
 
 TEST(Ids, PostIdIsStableAndDocumented) {
   // The rule of docs/events.md, spelled out: "p_" + 32 hex of SHA-256("post" US source US native).
-  const std::string expected = "p_" + sha256_hex(std::string("post\x1f") + "site-a\x1f" + "guid-1").substr(0, 32);
+  const std::string expected =
+      "p_" + sha256_hex(std::string("post\x1f") + "site-a\x1f" + "guid-1").substr(0, 32);
   EXPECT_EQ(make_post_id("site-a", "guid-1"), expected);
   EXPECT_EQ(make_post_id("site-a", "guid-1"), make_post_id("site-a", "guid-1"));
   EXPECT_EQ(make_post_id("site-a", "guid-1").size(), 34U);

@@ -36,7 +36,8 @@ bool is_document(const fs::path& p) {
 std::vector<std::string> corpus_names() {
   std::vector<std::string> names;
   for (const auto& entry : fs::directory_iterator(corpus_dir())) {
-    if (entry.is_regular_file() && is_document(entry.path())) names.push_back(entry.path().filename().string());
+    if (entry.is_regular_file() && is_document(entry.path()))
+      names.push_back(entry.path().filename().string());
   }
   std::sort(names.begin(), names.end());
   return names;
@@ -110,7 +111,8 @@ std::vector<std::string> corpus_output(const std::string& name) {
   w.end_object();
   w.key("warnings");
   w.begin_array();
-  for (const std::string& warning : parsed->warnings) w.value(std::string_view(warning).substr(0, warning.find(':')));
+  for (const std::string& warning : parsed->warnings)
+    w.value(std::string_view(warning).substr(0, warning.find(':')));
   w.end_array();
   w.end_object();
   lines.push_back(header);
@@ -145,7 +147,8 @@ TEST_P(Corpus, MatchesGolden) {
   std::istringstream in(read_all(golden));
   for (std::string line; std::getline(in, line);) expected.push_back(line);
   ASSERT_EQ(actual.size(), expected.size()) << name;
-  for (std::size_t i = 0; i < actual.size(); ++i) EXPECT_EQ(actual[i], expected[i]) << name << " line " << i + 1;
+  for (std::size_t i = 0; i < actual.size(); ++i)
+    EXPECT_EQ(actual[i], expected[i]) << name << " line " << i + 1;
 }
 
 INSTANTIATE_TEST_SUITE_P(Feeds, Corpus, ::testing::ValuesIn(corpus_names()),

@@ -175,8 +175,9 @@ namespace {
 std::string rotating_feed(const std::string& salt) {
   return "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Rotating</title>"
          "<item><title>Story A</title><link>http://r.example/a?utm_source=rss</link><guid>" +
-         salt + "-1</guid><pubDate>Sun, 22 Jul 2007 12:09:00</pubDate></item>"
-                "<item><title>Story B</title><link>http://r.example/b</link><guid>" +
+         salt +
+         "-1</guid><pubDate>Sun, 22 Jul 2007 12:09:00</pubDate></item>"
+         "<item><title>Story B</title><link>http://r.example/b</link><guid>" +
          salt + "-2</guid></item></channel></rss>";
 }
 
@@ -277,7 +278,8 @@ TEST(FeedConnectorUrls, ConfiguredTrackingParamsAreRemovedToo) {
   const SourceSpec spec = rotating_spec("{follow_comments: false, tracking_params: [ref, 'share_*']}");
   fetcher.docs["http://r.example/feed"] =
       "<rss version=\"2.0\"><channel><title>T</title><item><title>A</title>"
-      "<link>http://r.example/a?id=1&amp;ref=tw&amp;share_src=x&amp;utm_source=y</link></item></channel></rss>";
+      "<link>http://r.example/a?id=1&amp;ref=tw&amp;share_src=x&amp;utm_source=y</link></item></channel></"
+      "rss>";
   const auto batch = poll(spec, fetcher);
   ASSERT_TRUE(batch);
   EXPECT_EQ(batch->posts[0].url, "http://r.example/a?id=1");

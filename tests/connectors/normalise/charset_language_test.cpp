@@ -52,7 +52,11 @@ TEST(Charset, InvalidBytesInUtf8BecomeReplacementCharacters) {
 
 TEST(TextClean, ControlsNfcAndReplacement) {
   CleanResult r;
-  EXPECT_EQ(clean_text(std::string("a\0b\x01" "c\r\nd\x7F", 9), r), "abc\nd");
+  EXPECT_EQ(clean_text(std::string("a\0b\x01"
+                                   "c\r\nd\x7F",
+                                   9),
+                       r),
+            "abc\nd");
   EXPECT_FALSE(r.replaced);
   EXPECT_EQ(clean_text("Cafe\u0301", r), "Caf\u00E9");
   EXPECT_EQ(clean_text("\xC2\x93quoted\xC2\x94", r), "\u201Cquoted\u201D");  // C1 read as 1252
@@ -89,7 +93,8 @@ TEST(Language, DeclaredTagsAreNormalised) {
 
 TEST(Language, DetectedWithConfidenceOrNullWhenTooShort) {
   const auto en = detect_language(
-      "The ambassadors of the two countries will meet this week in Baghdad to discuss the security situation.");
+      "The ambassadors of the two countries will meet this week in Baghdad to discuss the security "
+      "situation.");
   ASSERT_TRUE(en);
   EXPECT_EQ(en->tag, "en");
   EXPECT_GT(en->confidence, 0.5);

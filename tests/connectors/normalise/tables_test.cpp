@@ -54,8 +54,8 @@ TEST(DateTable, EveryRow) {
     const std::string flags = join(parsed.flags);
     if (got != r[3] || flags != r[4]) {
       ++failures;
-      ADD_FAILURE() << "'" << r[0] << "' zone " << r[1] << ": got " << got << " [" << flags << "], want " << r[3]
-                    << " [" << r[4] << "]";
+      ADD_FAILURE() << "'" << r[0] << "' zone " << r[1] << ": got " << got << " [" << flags << "], want "
+                    << r[3] << " [" << r[4] << "]";
     }
   }
   EXPECT_EQ(failures, 0);

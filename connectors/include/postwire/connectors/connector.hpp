@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include <boost/asio/awaitable.hpp>
 #include <yaml-cpp/yaml.h>
+#include <boost/asio/awaitable.hpp>
 
 #include "postwire/connectors/fetcher.hpp"
 #include "postwire/schema/event.hpp"
@@ -29,10 +29,10 @@ struct SourceSpec {
   std::chrono::milliseconds interval{std::chrono::minutes(5)};
   std::chrono::milliseconds timeout{std::chrono::seconds(30)};
   std::size_t max_document_bytes = 16 * 1024 * 1024;
-  std::optional<std::string> timezone;  // IANA zone for dates without one
+  std::optional<std::string> timezone;            // IANA zone for dates without one
   std::optional<std::chrono::seconds> state_ttl;  // how long items are remembered (default: state.ttl)
   bool drop_cross_source = false;  // cross_source: drop (default mark: publish with duplicate_of)
-  YAML::Node options;                   // connector-specific keys
+  YAML::Node options;              // connector-specific keys
 
   bool operator==(const SourceSpec& other) const;
 };
@@ -40,10 +40,10 @@ struct SourceSpec {
 // An item the connector saw but could not turn into an event. It is
 // dead-lettered by the driver with this reason, never dropped in silence.
 struct ItemFailure {
-  std::string reason;    // short machine token, e.g. "comment_feed_fetch"
-  std::string message;   // human explanation
-  std::string locator;   // URL or native id of what failed
-  std::string excerpt;   // at most a few KiB of the offending input
+  std::string reason;   // short machine token, e.g. "comment_feed_fetch"
+  std::string message;  // human explanation
+  std::string locator;  // URL or native id of what failed
+  std::string excerpt;  // at most a few KiB of the offending input
 };
 
 struct PollBatch {
@@ -51,7 +51,7 @@ struct PollBatch {
   std::vector<PostData> posts;        // finalized (ids and hashes set), document order
   std::vector<CommentData> comments;  // finalized, grouped by post, document order
   std::vector<ItemFailure> failures;
-  bool not_modified = false;          // the source answered 304
+  bool not_modified = false;  // the source answered 304
   // HTTP validators of this fetch. The driver hands them back in the next
   // PollContext only once every event of this batch was acknowledged, so a
   // 304 can never hide events that were never delivered.
@@ -62,7 +62,7 @@ struct PollBatch {
 struct PollContext {
   Fetcher& fetcher;
   std::chrono::system_clock::time_point now;
-  std::optional<std::string> etag;           // from the last fully acknowledged poll
+  std::optional<std::string> etag;  // from the last fully acknowledged poll
   std::optional<std::string> last_modified;
 };
 

@@ -29,7 +29,7 @@ enum class DeliveryMode { at_least_once, exactly_once };
 
 struct StateConfig {
   std::chrono::seconds ttl{std::chrono::hours(24 * 30)};  // per item, refreshed while the item is visible
-  std::size_t max_items = 20'000'000;                      // oldest evicted beyond this
+  std::size_t max_items = 20'000'000;                     // oldest evicted beyond this
 };
 
 struct Config {

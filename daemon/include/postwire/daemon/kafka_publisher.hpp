@@ -46,8 +46,10 @@ using DeliveryHandler = std::function<void(Result<Delivery>)>;
 
 class KafkaPublisher {
  public:
-  static Result<std::unique_ptr<KafkaPublisher>> create(boost::asio::io_context& io, const KafkaConfig& config,
-                                                        const std::string& bootstrap_servers, Metrics& metrics);
+  static Result<std::unique_ptr<KafkaPublisher>> create(boost::asio::io_context& io,
+                                                        const KafkaConfig& config,
+                                                        const std::string& bootstrap_servers,
+                                                        Metrics& metrics);
   ~KafkaPublisher();
   KafkaPublisher(const KafkaPublisher&) = delete;
   KafkaPublisher& operator=(const KafkaPublisher&) = delete;

@@ -30,8 +30,10 @@ struct TailScan {
 // Reads `topics` from the stored start offsets (beginning where none is stored)
 // to their high watermarks, collecting which of `wanted` are there.
 Result<TailScan> scan_topic_tails(const KafkaConfig& kafka, const std::string& bootstrap,
-                                  const std::vector<std::string>& topics, const std::vector<PartitionOffset>& starts,
-                                  const std::unordered_set<std::string>& wanted, std::chrono::milliseconds timeout);
+                                  const std::vector<std::string>& topics,
+                                  const std::vector<PartitionOffset>& starts,
+                                  const std::unordered_set<std::string>& wanted,
+                                  std::chrono::milliseconds timeout);
 
 struct RecoveryStats {
   std::size_t outbox = 0;
@@ -41,7 +43,7 @@ struct RecoveryStats {
 
 // Settles the outbox: found events are marked delivered, missing ones are
 // forgotten (their items are produced again on the next poll).
-Result<RecoveryStats> recover_outbox(DedupeStore& store, const KafkaConfig& kafka, const std::string& bootstrap,
-                                     Metrics& metrics);
+Result<RecoveryStats> recover_outbox(DedupeStore& store, const KafkaConfig& kafka,
+                                     const std::string& bootstrap, Metrics& metrics);
 
 }  // namespace postwire

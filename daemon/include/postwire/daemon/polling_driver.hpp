@@ -30,7 +30,7 @@ struct RunTotals {
   std::uint64_t sources_polled = 0;
   std::uint64_t source_errors = 0;  // polls that failed as a whole
   std::uint64_t produced = 0;
-  std::uint64_t published = 0;      // post and comment events acknowledged
+  std::uint64_t published = 0;  // post and comment events acknowledged
   std::uint64_t duplicates = 0;
   std::uint64_t undelivered = 0;    // delivery reports that failed
   std::uint64_t dead_lettered = 0;  // dead-letter events acknowledged
@@ -42,8 +42,8 @@ class PollingDriver {
   using AckObserver = std::function<void(const Event&, const Delivery&)>;
 
   PollingDriver(boost::asio::io_context& io, const KafkaConfig& kafka, DeliveryMode delivery,
-                const ConnectorRegistry& registry, Fetcher& fetcher, DedupeStore& store, KafkaPublisher& publisher,
-                Metrics& metrics);
+                const ConnectorRegistry& registry, Fetcher& fetcher, DedupeStore& store,
+                KafkaPublisher& publisher, Metrics& metrics);
   ~PollingDriver();
 
   // Daemon mode: one coroutine per source on the loop, polling every interval.

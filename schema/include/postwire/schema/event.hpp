@@ -29,16 +29,16 @@ struct SourceRef {
 };
 
 struct PostData {
-  std::string id;         // stable: derived from source id + native id (see ids.hpp)
-  std::string native_id;  // the source's own identifier (guid, Atom id, JSON Feed id, ...)
+  std::string id;                           // stable: derived from source id + native id (see ids.hpp)
+  std::string native_id;                    // the source's own identifier (guid, Atom id, JSON Feed id, ...)
   std::optional<std::string> url;           // canonical form (docs/normalisation.md)
   std::optional<std::string> url_original;  // the link as the source gave it, when it differs from url
   std::optional<std::string> title;
   std::optional<std::string> summary;
   std::optional<std::string> content_text;
   std::optional<std::string> content_html;
-  std::optional<std::string> language;         // BCP 47 tag, declared or detected; null when unknown
-  std::optional<double> language_confidence;   // 1.0 when declared by the document
+  std::optional<std::string> language;        // BCP 47 tag, declared or detected; null when unknown
+  std::optional<double> language_confidence;  // 1.0 when declared by the document
   std::vector<Author> authors;
   std::optional<UnixSeconds> published_at;
   std::optional<UnixSeconds> updated_at;
@@ -46,8 +46,8 @@ struct PostData {
   std::optional<std::int64_t> comment_count;
   std::optional<std::string> comments_url;
   std::optional<std::string> duplicate_of;  // id of the first copy of a syndicated story
-  std::string content_hash;  // "sha256:<hex>" over the normalised title and text
-  std::vector<std::string> quality;  // flags such as "date_missing_zone"; empty when clean
+  std::string content_hash;                 // "sha256:<hex>" over the normalised title and text
+  std::vector<std::string> quality;         // flags such as "date_missing_zone"; empty when clean
 };
 
 struct CommentData {

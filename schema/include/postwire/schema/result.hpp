@@ -12,19 +12,19 @@ namespace postwire {
 enum class Errc {
   ok = 0,
   invalid_argument,
-  io,            // local file could not be read
-  not_found,     // file or HTTP 404/410
-  network,       // connect, DNS, TLS, reset
-  timeout,       // fetch exceeded its deadline
-  http_status,   // non-2xx other than 404/410
-  too_large,     // document exceeded a size cap
-  parse,         // document is not a feed we can read
-  unsupported,   // known format we do not handle (yet)
-  encoding,      // bytes that are not text in any charset we know
-  storage,       // state store failure
-  kafka,         // producer failure
-  config,        // configuration error
-  cancelled,     // shutdown in progress
+  io,           // local file could not be read
+  not_found,    // file or HTTP 404/410
+  network,      // connect, DNS, TLS, reset
+  timeout,      // fetch exceeded its deadline
+  http_status,  // non-2xx other than 404/410
+  too_large,    // document exceeded a size cap
+  parse,        // document is not a feed we can read
+  unsupported,  // known format we do not handle (yet)
+  encoding,     // bytes that are not text in any charset we know
+  storage,      // state store failure
+  kafka,        // producer failure
+  config,       // configuration error
+  cancelled,    // shutdown in progress
 };
 
 const char* errc_name(Errc code) noexcept;
@@ -37,7 +37,7 @@ struct Error {
 template <class T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}      // NOLINT(google-explicit-constructor)
   Result(Error error) : v_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
   bool ok() const noexcept { return v_.index() == 0; }
