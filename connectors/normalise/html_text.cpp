@@ -1041,6 +1041,15 @@ bool looks_double_escaped(std::string_view html) {
   for (std::size_t i = html.find('<'); i != std::string_view::npos; i = html.find('<', i + 1)) {
     if (i + 1 < html.size() && (is_alnum(html[i + 1]) || html[i + 1] == '/' || html[i + 1] == '!')) return false;
   }
+  // Every marker starts with "&lt;" (any case): without one, nothing to lower-case.
+  bool has_lt = false;
+  for (std::size_t i = html.find('&'); i != std::string_view::npos; i = html.find('&', i + 1)) {
+    if (i + 3 < html.size() && (html[i + 1] | 0x20) == 'l' && (html[i + 2] | 0x20) == 't' && html[i + 3] == ';') {
+      has_lt = true;
+      break;
+    }
+  }
+  if (!has_lt) return false;
   static constexpr std::array<std::string_view, 12> kMarkers = {
       "&lt;/p&gt;", "&lt;p&gt;", "&lt;br", "&lt;/a&gt;", "&lt;a href", "&lt;/div&gt;",
       "&lt;img ", "&lt;/li&gt;", "&lt;/strong&gt;", "&lt;/em&gt;", "&lt;/b&gt;", "&lt;/blockquote&gt;"};
