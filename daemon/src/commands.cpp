@@ -253,11 +253,15 @@ int command_run(const CommonOptions& options) {
     spdlog::error("cannot start: reason={} {}", errc_name(r.error().code), r.error().message);
     return kExitUndelivered;
   }
-  bool config_ok = true;
+  // Not ready while stopping, so a load balancer or orchestrator stops routing
+  // to (and waiting on) an instance that is draining.
+  bool stopping = false;
   auto admin = AdminServer::start(rt.io, config->admin_listen,
                                   AdminHandlers{[&] { return rt.metrics.serialize(); },
-                                                [&] { return config_ok && rt.publisher->reachable(); },
+                                                [&] { return !stopping && rt.publisher->reachable(); },
                                                 [&] {
+                                                  if (stopping)
+                                                    return std::string("not ready: shutting down");
                                                   if (!rt.publisher->reachable())
                                                     return std::string("not ready: kafka unreachable");
                                                   return std::string("ready");
@@ -273,7 +277,6 @@ int command_run(const CommonOptions& options) {
                config->sources.size(), address);
 
   asio::signal_set signals(rt.io, SIGINT, SIGTERM, SIGHUP);
-  bool stopping = false;
   std::function<void()> wait_signal;
   wait_signal = [&] {
     signals.async_wait([&](const boost::system::error_code& ec, int signo) {
