@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -1247,17 +1249,36 @@ class ParseScope {
   const std::vector<std::string>* previous_tracking_;
 };
 
-void clean_field(std::optional<std::string>& field, bool& replaced) {
-  if (!field) return;
-  nz::CleanResult r;
-  field = nz::clean_text(*field, r);
-  replaced = replaced || r.replaced;
+// Printable ASCII, tab and line feed only: what clean_text returns unchanged.
+bool already_clean(std::string_view s) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
+  std::size_t i = 0;
+  const std::size_t n = s.size();
+  for (; i + 8 <= n; i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    const std::uint64_t del = w ^ (kOnes * 0x7F);
+    // No byte >= 0x80, none < 0x20, none == 0x7F: the whole word is printable.
+    if ((w & kHigh) == 0 && ((w - kOnes * 0x20) & ~w & kHigh) == 0 && ((del - kOnes) & ~del & kHigh) == 0) continue;
+    break;
+  }
+  for (; i < n; ++i) {
+    const auto b = static_cast<unsigned char>(s[i]);
+    if (!((b >= 0x20 && b < 0x7F) || b == '\n' || b == '\t')) return false;
+  }
+  return true;
 }
 
 void clean_field(std::string& field, bool& replaced) {
+  if (already_clean(field)) return;
   nz::CleanResult r;
   field = nz::clean_text(field, r);
   replaced = replaced || r.replaced;
+}
+
+void clean_field(std::optional<std::string>& field, bool& replaced) {
+  if (field) clean_field(*field, replaced);
 }
 
 // Ids (docs/normalisation.md), text hygiene, language, document-level flags.

@@ -206,6 +206,15 @@ void walk(xmlNode* root, Enter&& enter, Leave&& leave) {
   }
 }
 
+// Bytes TextBuilder::text looks at one by one: ASCII white space and 0xC2 (the lead
+// byte of U+00A0 and of the C1 controls).
+constexpr std::array<bool, 256> kTextSpecial = [] {
+  std::array<bool, 256> table{};
+  for (unsigned char c : {' ', '\t', '\n', '\r', '\f', '\v'}) table[c] = true;
+  table[0xC2] = true;
+  return table;
+}();
+
 class TextBuilder {
  public:
   void text(std::string_view s) {
@@ -227,11 +236,7 @@ class TextBuilder {
       } else {
         // A run of bytes kept as they are: up to the next white space or 0xC2.
         std::size_t end = i + 1;
-        while (end < n) {
-          const auto d = static_cast<unsigned char>(s[end]);
-          if (d == ' ' || d == '\t' || d == '\n' || d == '\r' || d == '\f' || d == '\v' || d == 0xC2) break;
-          ++end;
-        }
+        while (end < n && !kTextSpecial[static_cast<unsigned char>(s[end])]) ++end;
         flush();
         out_.append(s.data() + i, end - i);
         i = end;
