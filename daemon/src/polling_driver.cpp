@@ -14,7 +14,6 @@
 #include "postwire/daemon/simhash.hpp"
 #include "postwire/schema/event_json.hpp"
 #include "postwire/schema/ids.hpp"
-#include "postwire/schema/json_writer.hpp"
 #include "postwire/schema/time.hpp"
 
 namespace postwire {
@@ -354,34 +353,8 @@ asio::awaitable<void> PollingDriver::dead_letter(std::shared_ptr<Batch> batch, I
   OutgoingMessage message;
   message.topic = kafka_.topic_deadletter;
   message.key = batch->source_id;
-  JsonWriter w(message.payload);
-  w.begin_object();
-  w.key("schema");
-  w.value("postwire.deadletter/v1");
-  w.key("event_id");
-  w.value(event_id);
-  w.key("source");
-  w.begin_object();
-  w.key("id");
-  w.value(batch->source_ref.id);
-  w.key("type");
-  w.value(batch->source_ref.type);
-  w.key("url");
-  w.value(batch->source_ref.url);
-  w.key("title");
-  w.value(batch->source_ref.title);
-  w.end_object();
-  w.key("failed_at");
-  w.value(format_rfc3339_millis(now));
-  w.key("reason");
-  w.value(failure.reason);
-  w.key("message");
-  w.value(failure.message);
-  w.key("locator");
-  w.value(failure.locator);
-  w.key("excerpt");
-  w.value(failure.excerpt);
-  w.end_object();
+  message.payload = to_json(DeadLetter{event_id, batch->source_ref, now, failure.reason, failure.message,
+                                       failure.locator, failure.excerpt});
   message.headers = {{"ce_specversion", "1.0"},
                      {"ce_id", event_id},
                      {"ce_source", "postwire/" + batch->source_id},

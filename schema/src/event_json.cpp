@@ -22,6 +22,19 @@ void write_optional(JsonWriter& w, const std::optional<double>& v) {
   }
 }
 
+void write_source(JsonWriter& w, const SourceRef& source) {
+  w.begin_object();
+  w.key("id");
+  w.value(source.id);
+  w.key("type");
+  w.value(source.type);
+  w.key("url");
+  w.value(source.url);
+  w.key("title");
+  w.value(source.title);
+  w.end_object();
+}
+
 void write_author(JsonWriter& w, const Author& a) {
   w.begin_object();
   w.key("name");
@@ -131,16 +144,7 @@ std::string to_json(const Event& event) {
   w.key("previous_content_hash");
   w.value(event.previous_content_hash);
   w.key("source");
-  w.begin_object();
-  w.key("id");
-  w.value(event.source.id);
-  w.key("type");
-  w.value(event.source.type);
-  w.key("url");
-  w.value(event.source.url);
-  w.key("title");
-  w.value(event.source.title);
-  w.end_object();
+  write_source(w, event.source);
   w.key("fetched_at");
   w.value(format_rfc3339_millis(event.fetched_at));
   const auto& quality = event.kind == EventKind::post ? event.post.quality : event.comment.quality;
@@ -166,6 +170,30 @@ std::string to_json(const Event& event) {
     w.key("comment");
     write_comment(w, event.comment);
   }
+  w.end_object();
+  return out;
+}
+
+std::string to_json(const DeadLetter& d) {
+  std::string out;
+  JsonWriter w(out);
+  w.begin_object();
+  w.key("schema");
+  w.value("postwire.deadletter/v1");
+  w.key("event_id");
+  w.value(d.event_id);
+  w.key("source");
+  write_source(w, d.source);
+  w.key("failed_at");
+  w.value(format_rfc3339_millis(d.failed_at));
+  w.key("reason");
+  w.value(d.reason);
+  w.key("message");
+  w.value(d.message);
+  w.key("locator");
+  w.value(d.locator);
+  w.key("excerpt");
+  w.value(d.excerpt);
   w.end_object();
   return out;
 }

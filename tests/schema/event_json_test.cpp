@@ -91,6 +91,20 @@ TEST(EventJson, ControlCharactersAreEscaped) {
                                                    8));
 }
 
+TEST(EventJson, DeadLetterFollowsItsSchema) {
+  DeadLetter d{"e_0123456789abcdef0123456789abcdef", {"s", "feed", "http://x/feed", std::nullopt}, 1'185'120'540'123,
+               "comment_feed_parse", "not a feed", "http://x/1/feed", "<<<garbage"};
+  const auto j = nlohmann::ordered_json::parse(to_json(d));
+  std::vector<std::string> keys;
+  for (const auto& [k, v] : j.items()) keys.push_back(k);
+  EXPECT_EQ(keys, (std::vector<std::string>{"schema", "event_id", "source", "failed_at", "reason", "message",
+                                            "locator", "excerpt"}));
+  EXPECT_EQ(j["schema"], "postwire.deadletter/v1");
+  EXPECT_EQ(j["failed_at"], "2007-07-22T16:09:00.123Z");
+  EXPECT_EQ(j["excerpt"], "<<<garbage");
+  EXPECT_TRUE(j["source"]["title"].is_null());
+}
+
 TEST(JsonWriter, Utf8Validation) {
   EXPECT_TRUE(is_valid_utf8("plain"));
   EXPECT_TRUE(is_valid_utf8("\xE2\x82\xAC \xF0\x9F\x98\x80"));
