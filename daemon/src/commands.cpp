@@ -213,14 +213,22 @@ int command_check(const CommonOptions& options) {
   return kExitOk;
 }
 
-int command_once(const CommonOptions& options) {
-  auto config = load_and_log(options);
+// Loads the configuration and starts the runtime; on failure returns the exit code.
+static std::optional<int> start_runtime(const CommonOptions& options, std::optional<Config>& config,
+                                        Runtime& rt) {
+  config = load_and_log(options);
   if (!config) return kExitConfig;
-  Runtime rt;
   if (auto r = rt.start(*config, options.print_events); !r) {
     spdlog::error("cannot start: reason={} {}", errc_name(r.error().code), r.error().message);
     return kExitUndelivered;
   }
+  return std::nullopt;
+}
+
+int command_once(const CommonOptions& options) {
+  std::optional<Config> config;
+  Runtime rt;
+  if (auto failed = start_runtime(options, config, rt)) return *failed;
   std::size_t left = 0;
   asio::co_spawn(
       rt.io,
@@ -246,13 +254,9 @@ int command_once(const CommonOptions& options) {
 }
 
 int command_run(const CommonOptions& options) {
-  auto config = load_and_log(options);
-  if (!config) return kExitConfig;
+  std::optional<Config> config;
   Runtime rt;
-  if (auto r = rt.start(*config, options.print_events); !r) {
-    spdlog::error("cannot start: reason={} {}", errc_name(r.error().code), r.error().message);
-    return kExitUndelivered;
-  }
+  if (auto failed = start_runtime(options, config, rt)) return *failed;
   // Not ready while stopping, so a load balancer or orchestrator stops routing
   // to (and waiting on) an instance that is draining.
   bool stopping = false;
