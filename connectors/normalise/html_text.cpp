@@ -810,7 +810,9 @@ class SimpleRenderer {
           ++p;
         }
       }
-      // A repeated attribute: libxml2 keeps the first; leave that to it.
+      // A repeated attribute: libxml2 keeps the first; leave that to it. (The
+      // check is quadratic: tags with many attributes go to libxml2 as well.)
+      if (seen_attrs_.size() >= 32) return false;
       for (const std::string& seen : seen_attrs_) {
         if (seen == attr_name_) return false;
       }

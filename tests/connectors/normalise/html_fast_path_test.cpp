@@ -41,6 +41,8 @@ const std::vector<std::string> kSimple = {
     "<p>raw C1 \xC2\x92 quote</p>",
     "text > with greater-than",
     "<p>a</p>\t<p>b</p>",
+    "<p><img src=\"a.png\" alt=\"\"><a href=\"\">empty</a><a href=\"#frag\" >f</a></p>",
+    "<p >x</p ><p\n class=\"a\"\n>y</p>",
     "<li-free>",  // unknown element: not simple (kept here to check the split below)
 };
 
@@ -116,6 +118,15 @@ TEST(HtmlFastPath, EmptyBaseKeepsRelativeReferences) {
   const TextAndHtml slow = detail::html_libxml2_path(html, "");
   EXPECT_EQ(fast.html, slow.html);
   EXPECT_EQ(fast.text, slow.text);
+}
+
+TEST(HtmlFastPath, ManyAttributesFallBack) {
+  std::string html = "<p";
+  for (int i = 0; i < 40; ++i) html += " data-a" + std::to_string(i) + "=\"v\"";
+  html += ">x</p>";
+  TextAndHtml fast;
+  EXPECT_FALSE(detail::html_fast_path(html, kBase, fast));
+  EXPECT_EQ(html_to_text_and_sanitized(html, kBase).html, "<p>x</p>");
 }
 
 TEST(HtmlFastPath, DeepNestingFallsBack) {
