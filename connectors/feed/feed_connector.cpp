@@ -4,6 +4,7 @@
 
 #include <cctype>
 
+#include "feed/tombstones.hpp"
 #include "normalise/urls.hpp"
 #include "postwire/schema/ids.hpp"
 
@@ -62,6 +63,10 @@ class FeedConnector final : public Connector {
     batch.source_title = parsed->title;
     batch.posts.reserve(parsed->entries.size());
     for (const auto& entry : parsed->entries) batch.posts.push_back(to_post(spec_.id, entry));
+    for (const auto& t : find_tombstones(doc->body)) {
+      batch.deletions.push_back(
+          DeletedItem{EventKind::post, make_post_id(spec_.id, t.ref), t.ref, {}, t.when});
+    }
 
     if (follow_comments_) {
       std::size_t followed = 0;
@@ -114,6 +119,10 @@ class FeedConnector final : public Connector {
     if (!parsed) {
       batch.failures.push_back({"comment_feed_parse", parsed.error().message, url, excerpt(doc->body)});
       co_return;
+    }
+    for (const auto& t : find_tombstones(doc->body)) {
+      batch.deletions.push_back(
+          DeletedItem{EventKind::comment, make_comment_id(spec_.id, t.ref), t.ref, post.id, t.when});
     }
     for (const auto& entry : parsed->entries) {
       batch.comments.push_back(to_comment(spec_.id, post, entry, bylines_));

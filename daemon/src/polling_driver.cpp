@@ -248,6 +248,40 @@ asio::awaitable<bool> PollingDriver::poll_once(Source& source) {
     event.comment = std::move(comment);
     if (consider(event, "comment")) events.push_back(std::move(event));
   }
+  for (const auto& gone : polled.deletions) {
+    // A deletion is itself a version: its content is empty, so the tombstone
+    // seen again is a duplicate and nothing is published twice.
+    const std::string empty_hash = make_content_hash("", "");
+    const auto decision = store_.classify(gone.id, empty_hash);
+    const char* kind = gone.kind == EventKind::post ? "post" : "comment";
+    if (decision.kind != DedupeDecision::Kind::updated) {
+      // Never published (fresh) or already deleted (duplicate): nothing to say.
+      metrics_.count_item(spec.id, kind, "duplicate");
+      continue;
+    }
+    metrics_.count_item(spec.id, kind, "deleted");
+    Event event;
+    event.kind = gone.kind;
+    if (gone.kind == EventKind::post) {
+      event.post.id = gone.id;
+      event.post.native_id = gone.native_id;
+      event.post.updated_at = gone.deleted_at;
+      event.post.content_hash = empty_hash;
+    } else {
+      event.comment.id = gone.id;
+      event.comment.native_id = gone.native_id;
+      event.comment.post_id = gone.post_id;
+      event.comment.updated_at = gone.deleted_at;
+      event.comment.content_hash = empty_hash;
+    }
+    event.event_type = EventType::deleted;
+    event.version = decision.version;
+    event.previous_content_hash = decision.previous_content_hash;
+    event.source = batch->source_ref;
+    event.fetched_at = fetched_at;
+    event.event_id = make_event_id(event);
+    events.push_back(std::move(event));
+  }
   store_.set_window(spec.id, window);
   if (delivery_ == DeliveryMode::exactly_once && !events.empty()) {
     std::vector<OutboxEntry> entries;

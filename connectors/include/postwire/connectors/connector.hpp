@@ -46,10 +46,22 @@ struct ItemFailure {
   std::string excerpt;  // at most a few KiB of the offending input
 };
 
+// An item the source says it has removed (Atom tombstone, WordPress trash, a
+// Hacker News "deleted" flag, Reddit's "[removed]"). The driver publishes a
+// `deleted` event for it if, and only if, it published the item before.
+struct DeletedItem {
+  EventKind kind = EventKind::post;
+  std::string id;         // the item's stable id (make_post_id / make_comment_id)
+  std::string native_id;  // the source's id of it
+  std::string post_id;    // comments: the post it belonged to (the Kafka key)
+  std::optional<UnixSeconds> deleted_at;
+};
+
 struct PollBatch {
   std::optional<std::string> source_title;
   std::vector<PostData> posts;        // finalized (ids and hashes set), document order
   std::vector<CommentData> comments;  // finalized, grouped by post, document order
+  std::vector<DeletedItem> deletions;
   std::vector<ItemFailure> failures;
   bool not_modified = false;  // the source answered 304
   // HTTP validators of this fetch. The driver hands them back in the next
