@@ -41,26 +41,23 @@ std::size_t simhash_words(std::string_view text) {
 }
 
 std::uint64_t simhash64(std::string_view text) {
-  // The last three words, joined by spaces, form the current shingle.
-  std::array<std::string, 3> window;
+  // Each word is hashed once; a shingle's hash is the hash of its three word
+  // hashes (24 bytes), so no shingle text is ever built.
+  std::array<std::uint64_t, 3> window{};
   std::size_t words = 0;
   std::array<int, 64> weights{};
-  std::string shingle;
   auto add = [&](std::uint64_t h) {
     for (int bit = 0; bit < 64; ++bit)
       weights[static_cast<std::size_t>(bit)] += ((h >> bit) & 1U) != 0 ? 1 : -1;
   };
   auto hash_shingle = [&](std::size_t count) {
-    shingle.clear();
-    for (std::size_t i = 0; i < count; ++i) {
-      if (i > 0) shingle.push_back(' ');
-      shingle += window[(words - count + i) % 3];
-    }
-    return XXH3_64bits(shingle.data(), shingle.size());
+    std::array<std::uint64_t, 3> ordered{};
+    for (std::size_t i = 0; i < count; ++i) ordered[i] = window[(words - count + i) % 3];
+    return XXH3_64bits(ordered.data(), count * sizeof(std::uint64_t));
   };
   std::string word;
   for_each_word(text, word, [&](std::string_view w) {
-    window[words % 3].assign(w);
+    window[words % 3] = XXH3_64bits(w.data(), w.size());
     ++words;
     if (words >= 3) add(hash_shingle(3));
   });
