@@ -445,19 +445,6 @@ std::uint64_t key64(std::string_view material) {
   return std::stoull(hex.substr(0, 16), nullptr, 16);
 }
 
-std::size_t word_count(std::string_view text) {
-  std::size_t words = 0;
-  bool in_word = false;
-  for (char c : text) {
-    const bool space = c == ' ' || c == '\n' || c == '\t' || c == '\r';
-    if (!space && !in_word) ++words;
-    in_word = !space;
-  }
-  return words;
-}
-
-constexpr std::size_t kMinSimhashWords = 30;  // shorter texts collide too easily
-
 }  // namespace
 
 void PollingDriver::resolve_identity(const std::string& source_id, PostData& post) {
@@ -485,7 +472,7 @@ bool PollingDriver::mark_cross_source(const SourceSpec& spec, PostData& post) {
     if (!first) store_.remember_url(key, post.id);
   }
   const std::string text = post.title.value_or("") + "\n" + post.content_text.value_or("");
-  if ((!first || *first == post.id) && word_count(text) >= kMinSimhashWords) {
+  if ((!first || *first == post.id) && simhash_words(text) >= kSimhashMinWords) {
     const std::uint64_t hash = simhash64(text);
     first = store_.find_near_duplicate(hash);
     if (!first) store_.remember_simhash(hash, post.id);
