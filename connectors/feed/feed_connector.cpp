@@ -278,4 +278,32 @@ CommentData to_comment(std::string_view source_id, const PostData& post, const F
   return c;
 }
 
+void write_feed_summary(JsonWriter& w, const ParsedFeed& parsed) {
+  w.begin_object();
+  w.key("format");
+  w.value(to_string(parsed.format));
+  w.key("title");
+  w.value(parsed.title);
+  w.key("url");
+  w.value(parsed.url);
+  w.key("language");
+  w.value(parsed.language);
+  w.key("charset");
+  w.value(parsed.charset);
+  w.key("item_count");
+  w.value(static_cast<std::int64_t>(parsed.entries.size()));
+  w.end_object();
+}
+
+Event entry_event(std::string_view source_id, const std::string& document_url, const ParsedFeed& parsed,
+                  const FeedEntry& entry, UnixMillis fetched_at) {
+  Event event;
+  event.kind = EventKind::post;
+  event.post = to_post(source_id, entry);
+  event.source = SourceRef{std::string(source_id), "feed", document_url, parsed.title};
+  event.fetched_at = fetched_at;
+  event.event_id = make_event_id(event);
+  return event;
+}
+
 }  // namespace postwire::feed

@@ -10,6 +10,7 @@
 
 #include "feed/feed_parser.hpp"
 #include "postwire/connectors/connector.hpp"
+#include "postwire/schema/json_writer.hpp"
 
 namespace postwire::feed {
 
@@ -31,5 +32,12 @@ class BylineSplitter {
 PostData to_post(std::string_view source_id, const FeedEntry& entry);
 CommentData to_comment(std::string_view source_id, const PostData& post, const FeedEntry& entry,
                        const BylineSplitter& bylines);
+
+// What `postwire parse` shows for one document (and the golden corpus checks):
+// the feed's own description as a JSON object, and each entry as the exact
+// post event the daemon would publish for it.
+void write_feed_summary(JsonWriter& w, const ParsedFeed& parsed);
+Event entry_event(std::string_view source_id, const std::string& document_url, const ParsedFeed& parsed,
+                  const FeedEntry& entry, UnixMillis fetched_at);
 
 }  // namespace postwire::feed

@@ -424,30 +424,11 @@ int command_parse(const ParseOptionsCli& options) {
   JsonWriter w(line);
   w.begin_object();
   w.key("feed");
-  w.begin_object();
-  w.key("format");
-  w.value(feed::to_string(parsed->format));
-  w.key("title");
-  w.value(parsed->title);
-  w.key("url");
-  w.value(parsed->url);
-  w.key("language");
-  w.value(parsed->language);
-  w.key("charset");
-  w.value(parsed->charset);
-  w.key("item_count");
-  w.value(static_cast<std::int64_t>(parsed->entries.size()));
-  w.end_object();
+  feed::write_feed_summary(w, *parsed);
   w.end_object();
   std::cout << line << "\n";
   for (const auto& entry : parsed->entries) {
-    Event event;
-    event.kind = EventKind::post;
-    event.post = feed::to_post(options.source_id, entry);
-    event.source = SourceRef{options.source_id, "feed", base, parsed->title};
-    event.fetched_at = now;
-    event.event_id = make_event_id(event);
-    std::cout << to_json(event) << "\n";
+    std::cout << to_json(feed::entry_event(options.source_id, base, *parsed, entry, now)) << "\n";
   }
   std::cout.flush();
   return kExitOk;

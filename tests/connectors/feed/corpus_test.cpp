@@ -95,20 +95,7 @@ std::vector<std::string> corpus_output(const std::string& name) {
     return lines;
   }
   w.key("feed");
-  w.begin_object();
-  w.key("format");
-  w.value(to_string(parsed->format));
-  w.key("title");
-  w.value(parsed->title);
-  w.key("url");
-  w.value(parsed->url);
-  w.key("language");
-  w.value(parsed->language);
-  w.key("charset");
-  w.value(parsed->charset);
-  w.key("item_count");
-  w.value(static_cast<std::int64_t>(parsed->entries.size()));
-  w.end_object();
+  write_feed_summary(w, *parsed);
   w.key("warnings");
   w.begin_array();
   for (const std::string& warning : parsed->warnings)
@@ -117,13 +104,7 @@ std::vector<std::string> corpus_output(const std::string& name) {
   w.end_object();
   lines.push_back(header);
   for (const FeedEntry& entry : parsed->entries) {
-    Event event;
-    event.kind = EventKind::post;
-    event.post = to_post("fixtures", entry);
-    event.source = SourceRef{"fixtures", "feed", options.base_url, parsed->title};
-    event.fetched_at = now * 1000;
-    event.event_id = make_event_id(event);
-    lines.push_back(to_json(event));
+    lines.push_back(to_json(entry_event("fixtures", options.base_url, *parsed, entry, now * 1000)));
   }
   return lines;
 }
