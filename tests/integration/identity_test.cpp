@@ -53,6 +53,30 @@ TEST(Identity, ReissuedGuidForTheSameLinkKeepsTheFirstId) {
   EXPECT_EQ(events[1]["version"], 2);
 }
 
+TEST(Identity, CosmeticChangesAreNotEdits) {
+  TempDir dir;
+  MockBroker broker;
+  const auto feed = dir / "feed.xml";
+  auto doc = [](const std::string& link, const std::string& body, const std::string& cats) {
+    return R"(<?xml version="1.0"?><rss version="2.0"><channel><title>T</title><link>http://t.example/</link>
+<item><title>Story</title><link>)" +
+           link + "</link><guid isPermaLink=\"false\">g-1</guid>" + cats + "<description>" + body +
+           "</description></item></channel></rss>\n";
+  };
+  write_file(feed, doc("http://t.example/story", "<p>Body text here.</p>",
+                       "<category>Iran</category><category>Iraq</category>"));
+  const ConfigFile config =
+      write_config(dir.str(), broker.bootstrap(), feed_source_yaml("t", file_url(feed)));
+  ASSERT_EQ(postwire({"once", "--config", config.path}).exit_code, 0);
+  // Re-flowed white space, a tracking parameter on the link, categories reordered.
+  write_file(feed, doc("http://t.example/story?utm_source=rss&amp;utm_medium=feed",
+                       "<p>Body   text\n here.</p>", "<category>Iraq</category><category>Iran</category>"));
+  const RunResult r = postwire({"once", "--config", config.path});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(parse_once_summary(r.out)->published, 0);
+  EXPECT_EQ(parse_once_summary(r.out)->duplicates, 1);
+}
+
 TEST(Identity, SyndicatedCopyOnAnotherSiteNamesTheFirst) {
   TempDir dir;
   MockBroker broker;
