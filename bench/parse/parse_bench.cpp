@@ -5,8 +5,13 @@
 // Prints one JSON line with the median MB/s and items/s.
 //
 //   parse_bench CORPUS_DIR [RUNS]
+//
+// With PARSE_BENCH_DUMP=FILE in the environment, the first run also writes every
+// document's warnings and every post's fields to FILE (one field a line), so two
+// builds can be compared on the whole corpus with cmp(1).
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -51,19 +56,52 @@ int main(int argc, char** argv) {
   std::vector<double> seconds;
   std::size_t items = 0;
   std::size_t failures = 0;
+  const char* dump_path = std::getenv("PARSE_BENCH_DUMP");
+  std::ofstream dump;
+  if (dump_path != nullptr && *dump_path != '\0') dump.open(dump_path, std::ios::binary);
+  const auto field = [&](const char* name, const std::optional<std::string>& value) {
+    dump << name << '=' << (value ? *value : std::string("<null>")) << '\n';
+  };
   for (int r = 0; r < runs; ++r) {
     items = 0;
     failures = 0;
+    const bool dumping = r == 0 && dump.is_open();
     const auto t0 = std::chrono::steady_clock::now();
     for (const std::string& doc : docs) {
       auto parsed = postwire::feed::parse_feed(doc, options);
       if (!parsed) {
         ++failures;
+        if (dumping) dump << "error=" << parsed.error().message << '\n';
         continue;
+      }
+      if (dumping) {
+        for (const std::string& w : parsed->warnings) dump << "warning=" << w << '\n';
       }
       for (const auto& entry : parsed->entries) {
         const postwire::PostData post = postwire::feed::to_post("bench", entry);
         items += post.id.empty() ? 0 : 1;
+        if (dumping) {
+          dump << "id=" << post.id << '\n' << "native_id=" << post.native_id << '\n';
+          field("url", post.url);
+          field("url_original", post.url_original);
+          field("title", post.title);
+          field("summary", post.summary);
+          field("content_text", post.content_text);
+          field("content_html", post.content_html);
+          field("language", post.language);
+          dump << "language_confidence=" << post.language_confidence.value_or(-1) << '\n';
+          for (const auto& a : post.authors) {
+            field("author.name", a.name);
+            field("author.url", a.url);
+          }
+          dump << "published_at=" << post.published_at.value_or(-1) << '\n';
+          dump << "updated_at=" << post.updated_at.value_or(-1) << '\n';
+          for (const std::string& t : post.tags) dump << "tag=" << t << '\n';
+          dump << "comment_count=" << post.comment_count.value_or(-1) << '\n';
+          field("comments_url", post.comments_url);
+          dump << "content_hash=" << post.content_hash << '\n';
+          for (const std::string& q : post.quality) dump << "quality=" << q << '\n';
+        }
       }
     }
     seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
