@@ -463,8 +463,11 @@ struct CdataTable {
 
 constexpr std::string_view kCdataOpen = "\xEE\x80\x80";   // U+E000
 constexpr std::string_view kCdataClose = "\xEE\x80\x81";  // U+E001
-// Shorter sections are cheaper to leave to libxml2 than to look up.
+// Shorter sections are cheaper to leave to libxml2 than to look up. Longer ones
+// stay with libxml2 too: it refuses sections over 10,000,000 bytes (without
+// XML_PARSE_HUGE), and a placeholder must not turn that error into a success.
 constexpr std::size_t kMinCdataBytes = 64;
+constexpr std::size_t kMaxCdataBytes = 1024 * 1024;
 
 // Text libxml2 keeps as written in a CDATA section: valid UTF-8 of XML characters,
 // no CR (line ends are normalised), no U+E000/U+E001.
@@ -531,7 +534,11 @@ bool extract_cdata(std::string_view in, CdataTable& table) {
       const std::size_t end = in.find("]]>", body);
       if (end == std::string_view::npos) break;
       const std::string_view text = in.substr(body, end - body);
-      if (text.size() >= kMinCdataBytes && verbatim_cdata(text)) {
+      // Sections that touch another one ("]]><![CDATA[") end up in one libxml2
+      // node, whose size limit then applies to both: left to libxml2.
+      const bool adjacent = (lt >= 3 && in.substr(lt - 3, 3) == "]]>") ||
+                            in.substr(end + 3).starts_with("<![CDATA[");
+      if (text.size() >= kMinCdataBytes && text.size() <= kMaxCdataBytes && !adjacent && verbatim_cdata(text)) {
         if (table.document.empty()) table.document.reserve(in.size());
         table.document.append(in.substr(copied, body - copied));
         table.document.append(kCdataOpen);

@@ -73,6 +73,12 @@ TEST(FeedCdata, SectionsLibxml2RewritesStayWithLibxml2) {
                             " escaped ]]&gt; and a bracket ]] ]]></description></item>"));
 }
 
+TEST(FeedCdata, VeryLongSections) {
+  std::string big;
+  while (big.size() < 1100 * 1024) big += kLong;
+  expect_same_both_ways(rss("<item><guid>1</guid><description><![CDATA[" + big + "]]></description></item>"));
+}
+
 TEST(FeedCdata, CommentsAndProcessingInstructions) {
   expect_same_both_ways(rss("<!-- <![CDATA[ not a section --><?pi <![CDATA[ ?><item><guid>1</guid>"
                             "<description><![CDATA[" + kLong + "]]></description></item>"));
