@@ -3,6 +3,10 @@
 // everything it cannot read the same way to libxml2.
 #include <gtest/gtest.h>
 
+#include <iterator>
+#include <random>
+#include <string_view>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -127,6 +131,89 @@ TEST(HtmlFastPath, ManyAttributesFallBack) {
   TextAndHtml fast;
   EXPECT_FALSE(detail::html_fast_path(html, kBase, fast));
   EXPECT_EQ(html_to_text_and_sanitized(html, kBase).html, "<p>x</p>");
+}
+
+// Random fragments, mostly well-nested, sometimes not: whenever the fast path
+// answers, libxml2 must agree. Fixed seed, so a failure names a reproducible input.
+class FragmentGenerator {
+ public:
+  explicit FragmentGenerator(unsigned seed) : rng_(seed) {}
+
+  std::string fragment() {
+    std::string out;
+    content(out, 0);
+    return out;
+  }
+
+ private:
+  std::size_t below(std::size_t n) { return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng_); }
+
+  void content(std::string& out, int depth) {
+    const std::size_t count = below(5) + 1;
+    for (std::size_t k = 0; k < count; ++k) {
+      const std::size_t what = below(10);
+      if (what < 4 || depth > 5) {
+        out += kText[below(std::size(kText))];
+      } else if (what < 9) {
+        const auto& [open, close] = kElements[below(std::size(kElements))];
+        out += open;
+        if (!close.empty()) {
+          content(out, depth + 1);
+          out += close;
+        }
+      } else {
+        out += kHard[below(std::size(kHard))];
+      }
+    }
+  }
+
+  static constexpr std::string_view kText[] = {
+      "text", " ", "  two  spaces ", "\n", "\t", "word", "&amp;", "&lt;", "&gt;", "&quot;", "&#39;", "&#x2019;",
+      "&nbsp;", "&eacute;", "&hellip;", "& ", "\xC2\xA0", "\xC3\xA9", "\xE2\x80\x94", ">", "<!-- c -->",
+      "<!--more-->", "<br>", "<br/>", "<img src=\"i.png\" alt=\"a &amp; b\">", "\xC2\x92"};
+  static constexpr std::pair<std::string_view, std::string_view> kElements[] = {
+      {"<p>", "</p>"},
+      {"<b>", "</b>"},
+      {"<i>", "</i>"},
+      {"<em>", "</em>"},
+      {"<strong>", "</strong>"},
+      {"<a href=\"/x?a=1&b=2&amp;c=3\">", "</a>"},
+      {"<a href='javascript:x' title=\"t\">", "</a>"},
+      {"<a title=\"t &amp; &quot;q&quot;\" href=\"http://o.example/#c1\" class=x>", "</a>"},
+      {"<ul>", "</ul>"},
+      {"<ol>", "</ol>"},
+      {"<li>", "</li>"},
+      {"<ul><li>", "</li></ul>"},
+      {"<blockquote>", "</blockquote>"},
+      {"<div class=\"d\">", "</div>"},
+      {"<h2>", "</h2>"},
+      {"<span>", "</span>"},
+      {"<code>", "</code>"},
+      {"<q>", "</q>"},
+      {"<P>", "</P>"},
+      {"<hr>", ""},
+      {"<hr/>", ""},
+  };
+  static constexpr std::string_view kHard[] = {"&copy", "&bogus;", "AT&T", "a < b", "<pre>x</pre>", "<table>",
+                                               "<td>", "<script>x</script>", "<x-y>", "<p/>", "</br>", "\r\n",
+                                               "<![CDATA[x]]>", "</p>", "<p>", "</li>", "<li>", "&#128;"};
+
+  std::mt19937 rng_;
+};
+
+TEST(HtmlFastPath, RandomFragmentsAgreeWithLibxml2) {
+  FragmentGenerator generator(20261128);
+  int taken = 0;
+  for (int n = 0; n < 20000; ++n) {
+    const std::string html = generator.fragment();
+    TextAndHtml fast;
+    if (!detail::html_fast_path(html, kBase, fast)) continue;
+    ++taken;
+    const TextAndHtml slow = detail::html_libxml2_path(html, kBase);
+    ASSERT_EQ(fast.text, slow.text) << html;
+    ASSERT_EQ(fast.html, slow.html) << html;
+  }
+  EXPECT_GT(taken, 2000);
 }
 
 TEST(HtmlFastPath, DeepNestingFallsBack) {
