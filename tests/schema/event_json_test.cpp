@@ -92,8 +92,13 @@ TEST(EventJson, ControlCharactersAreEscaped) {
 }
 
 TEST(EventJson, DeadLetterFollowsItsSchema) {
-  DeadLetter d{"e_0123456789abcdef0123456789abcdef", {"s", "feed", "http://x/feed", std::nullopt}, 1'185'120'540'123,
-               "comment_feed_parse", "not a feed", "http://x/1/feed", "<<<garbage"};
+  DeadLetter d{"e_0123456789abcdef0123456789abcdef",
+               {"s", "feed", "http://x/feed", std::nullopt},
+               1'185'120'540'123,
+               "comment_feed_parse",
+               "not a feed",
+               "http://x/1/feed",
+               "<<<garbage"};
   const auto j = nlohmann::ordered_json::parse(to_json(d));
   std::vector<std::string> keys;
   for (const auto& [k, v] : j.items()) keys.push_back(k);
