@@ -11,8 +11,8 @@
 // builds can be compared on the whole corpus with cmp(1).
 #include <algorithm>
 #include <chrono>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -109,7 +109,8 @@ int main(int argc, char** argv) {
   std::sort(seconds.begin(), seconds.end());
   const double median = seconds[seconds.size() / 2];
   std::printf(
-      "{\"impl\":\"postwire\",\"documents\":%zu,\"bytes\":%zu,\"xml_bytes\":%zu,\"items\":%zu,\"failures\":%zu,"
+      "{\"impl\":\"postwire\",\"documents\":%zu,\"bytes\":%zu,\"xml_bytes\":%zu,\"items\":%zu,\"failures\":%"
+      "zu,"
       "\"runs\":%d,\"median_s\":%.3f,\"mb_per_s\":%.1f,\"items_per_s\":%.0f}\n",
       docs.size(), total_bytes, xml_bytes, items, failures, runs, median, total_bytes / median / 1e6,
       items / median);

@@ -30,7 +30,8 @@ namespace nz = postwire::normalise;
 // the depth and size limits that protect us). NONET also covers XInclude and catalogs.
 // The bytes are converted to UTF-8 before libxml2 sees them (normalise/charset), so
 // the document's own encoding declaration is ignored (IGNORE_ENC).
-constexpr int kXmlStrictOptions = XML_PARSE_NONET | XML_PARSE_NOWARNING | XML_PARSE_COMPACT | XML_PARSE_IGNORE_ENC;
+constexpr int kXmlStrictOptions =
+    XML_PARSE_NONET | XML_PARSE_NOWARNING | XML_PARSE_COMPACT | XML_PARSE_IGNORE_ENC;
 constexpr int kXmlRecoverOptions = kXmlStrictOptions | XML_PARSE_RECOVER;
 
 // Text that declared entities may add to one document, in bytes. One level of
@@ -141,7 +142,8 @@ std::optional<std::int64_t> parse_count(std::string_view text) {
 bool is_email(std::string_view s) {
   const std::size_t at = s.find('@');
   return at != std::string_view::npos && at > 0 && s.find('.', at) != std::string_view::npos &&
-         s.find_first_of(" \t<>()") == std::string_view::npos && s.find('@', at + 1) == std::string_view::npos;
+         s.find_first_of(" \t<>()") == std::string_view::npos &&
+         s.find('@', at + 1) == std::string_view::npos;
 }
 
 // RSS <author> is "email (Name)" by the spec and "Name <email>" or just a name in
@@ -512,7 +514,8 @@ bool verbatim_cdata(std::string_view s) {
 // False (and `table` unused) when the document is best parsed as it is.
 bool extract_cdata(std::string_view in, CdataTable& table) {
   if (in.find("<![CDATA[") == std::string_view::npos) return false;
-  if (in.find(kCdataOpen) != std::string_view::npos || in.find(kCdataClose) != std::string_view::npos) return false;
+  if (in.find(kCdataOpen) != std::string_view::npos || in.find(kCdataClose) != std::string_view::npos)
+    return false;
   std::size_t copied = 0;  // in[0, copied) is in table.document
   std::size_t i = 0;
   while (true) {
@@ -536,9 +539,10 @@ bool extract_cdata(std::string_view in, CdataTable& table) {
       const std::string_view text = in.substr(body, end - body);
       // Sections that touch another one ("]]><![CDATA[") end up in one libxml2
       // node, whose size limit then applies to both: left to libxml2.
-      const bool adjacent = (lt >= 3 && in.substr(lt - 3, 3) == "]]>") ||
-                            in.substr(end + 3).starts_with("<![CDATA[");
-      if (text.size() >= kMinCdataBytes && text.size() <= kMaxCdataBytes && !adjacent && verbatim_cdata(text)) {
+      const bool adjacent =
+          (lt >= 3 && in.substr(lt - 3, 3) == "]]>") || in.substr(end + 3).starts_with("<![CDATA[");
+      if (text.size() >= kMinCdataBytes && text.size() <= kMaxCdataBytes && !adjacent &&
+          verbatim_cdata(text)) {
         if (table.document.empty()) table.document.reserve(in.size());
         table.document.append(in.substr(copied, body - copied));
         table.document.append(kCdataOpen);
@@ -810,8 +814,8 @@ class XmlReader {
   static std::optional<std::string> xml_lang(const xmlNode* n) {
     for (const xmlNode* p = n; p != nullptr && p->type == XML_ELEMENT_NODE; p = p->parent) {
       for (const xmlAttr* a = p->properties; a != nullptr; a = a->next) {
-        if (sv(a->name) == "lang" && a->ns != nullptr && sv(a->ns->href) == kXmlUri && a->children != nullptr &&
-            a->children->type == XML_TEXT_NODE) {
+        if (sv(a->name) == "lang" && a->ns != nullptr && sv(a->ns->href) == kXmlUri &&
+            a->children != nullptr && a->children->type == XML_TEXT_NODE) {
           return nz::normalise_language_tag(sv(a->children->content));
         }
       }
@@ -1411,7 +1415,8 @@ bool already_clean(std::string_view s) {
     std::memcpy(&w, s.data() + i, 8);
     const std::uint64_t del = w ^ (kOnes * 0x7F);
     // No byte >= 0x80, none < 0x20, none == 0x7F: the whole word is printable.
-    if ((w & kHigh) == 0 && ((w - kOnes * 0x20) & ~w & kHigh) == 0 && ((del - kOnes) & ~del & kHigh) == 0) continue;
+    if ((w & kHigh) == 0 && ((w - kOnes * 0x20) & ~w & kHigh) == 0 && ((del - kOnes) & ~del & kHigh) == 0)
+      continue;
     break;
   }
   for (; i < n; ++i) {
@@ -1563,7 +1568,8 @@ Result<ParsedFeed> parse_feed(std::string_view body, const ParseOptions& options
 
     ParseScope scope(options);
     Result<ParsedFeed> parsed = [&]() -> Result<ParsedFeed> {
-      if (options.format == FeedFormat::jsonfeed || (options.format == FeedFormat::auto_detect && first == '{')) {
+      if (options.format == FeedFormat::jsonfeed ||
+          (options.format == FeedFormat::auto_detect && first == '{')) {
         return parse_json(text.substr(start), options);
       }
       if (first == '{' || first == '[') {

@@ -29,7 +29,7 @@ std::optional<FeedFormat> parse_format(std::string_view name);  // the inverse
 //  - link: the canonical link (stable when a feed rewrites its guids on every fetch);
 //    without a link, as auto.
 enum class IdFrom { auto_detect, guid, link };
-const char* to_string(IdFrom id_from);                      // "auto", "guid", "link"
+const char* to_string(IdFrom id_from);                       // "auto", "guid", "link"
 std::optional<IdFrom> parse_id_from(std::string_view name);  // the inverse
 
 // Documents larger than this are refused with Errc::too_large before parsing.
@@ -62,11 +62,11 @@ struct FeedEntry {
   std::optional<UnixSeconds> updated_at;
   std::vector<std::string> tags;  // de-duplicated, document order
   std::optional<std::int64_t> comment_count;
-  std::optional<std::string> comments_url;  // the entry's comment *feed*, resolved absolute
-  std::optional<std::string> in_reply_to;   // Atom thr:in-reply-to @ref
-  std::optional<std::string> language;      // BCP 47: declared by the item or feed, else detected
+  std::optional<std::string> comments_url;    // the entry's comment *feed*, resolved absolute
+  std::optional<std::string> in_reply_to;     // Atom thr:in-reply-to @ref
+  std::optional<std::string> language;        // BCP 47: declared by the item or feed, else detected
   std::optional<double> language_confidence;  // 1.0 when declared
-  std::vector<std::string> quality;         // flags such as "date_missing_zone", de-duplicated
+  std::vector<std::string> quality;           // flags such as "date_missing_zone", de-duplicated
 };
 
 struct ParsedFeed {

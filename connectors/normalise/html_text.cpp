@@ -407,7 +407,8 @@ char32_t html_entity_code_point(std::string_view name) {
   if (b < 0x80) return b;
   char32_t cp = b >= 0xF0 ? (b & 0x07u) : b >= 0xE0 ? (b & 0x0Fu) : (b & 0x1Fu);
   const std::size_t n = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : 2;
-  for (std::size_t k = 1; k < n && k < u.size(); ++k) cp = (cp << 6) | (static_cast<unsigned char>(u[k]) & 0x3Fu);
+  for (std::size_t k = 1; k < n && k < u.size(); ++k)
+    cp = (cp << 6) | (static_cast<unsigned char>(u[k]) & 0x3Fu);
   return cp;
 }
 
@@ -527,16 +528,16 @@ struct SimpleTag {
 };
 
 constexpr std::array<SimpleTag, 29> kSimpleTags = {{
-    {"p", Kind::block_phrasing},   {"br", Kind::void_phrasing},  {"a", Kind::phrasing},
-    {"b", Kind::phrasing},         {"strong", Kind::phrasing},   {"i", Kind::phrasing},
-    {"em", Kind::phrasing},        {"u", Kind::phrasing},        {"s", Kind::phrasing},
-    {"code", Kind::phrasing},      {"span", Kind::phrasing},     {"sub", Kind::phrasing},
-    {"sup", Kind::phrasing},       {"cite", Kind::phrasing},     {"abbr", Kind::phrasing},
-    {"q", Kind::phrasing},         {"blockquote", Kind::flow},   {"div", Kind::flow},
-    {"ul", Kind::list},            {"ol", Kind::list},           {"li", Kind::list_item},
-    {"h1", Kind::block_phrasing},  {"h2", Kind::block_phrasing}, {"h3", Kind::block_phrasing},
-    {"h4", Kind::block_phrasing},  {"h5", Kind::block_phrasing}, {"h6", Kind::block_phrasing},
-    {"img", Kind::void_phrasing},  {"hr", Kind::void_block},
+    {"p", Kind::block_phrasing},  {"br", Kind::void_phrasing},  {"a", Kind::phrasing},
+    {"b", Kind::phrasing},        {"strong", Kind::phrasing},   {"i", Kind::phrasing},
+    {"em", Kind::phrasing},       {"u", Kind::phrasing},        {"s", Kind::phrasing},
+    {"code", Kind::phrasing},     {"span", Kind::phrasing},     {"sub", Kind::phrasing},
+    {"sup", Kind::phrasing},      {"cite", Kind::phrasing},     {"abbr", Kind::phrasing},
+    {"q", Kind::phrasing},        {"blockquote", Kind::flow},   {"div", Kind::flow},
+    {"ul", Kind::list},           {"ol", Kind::list},           {"li", Kind::list_item},
+    {"h1", Kind::block_phrasing}, {"h2", Kind::block_phrasing}, {"h3", Kind::block_phrasing},
+    {"h4", Kind::block_phrasing}, {"h5", Kind::block_phrasing}, {"h6", Kind::block_phrasing},
+    {"img", Kind::void_phrasing}, {"hr", Kind::void_block},
 }};
 
 bool is_ascii_letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
@@ -651,7 +652,8 @@ RefResult read_reference(std::string_view s, std::size_t& pos, std::string& out,
   }
   if (!attribute) return RefResult::unsupported;
   while (q < s.size() && is_name_char(s[q])) ++q;
-  if (q < s.size() && (s[q] == ';' || static_cast<unsigned char>(s[q]) >= 0x80)) return RefResult::unsupported;
+  if (q < s.size() && (s[q] == ';' || static_cast<unsigned char>(s[q]) >= 0x80))
+    return RefResult::unsupported;
   out.append(s.substr(amp, q - amp));  // "&name" as written
   pos = q;
   return RefResult::literal_amp;
@@ -787,7 +789,8 @@ class SimpleRenderer {
       const char first = s[p];
       if (!(is_ascii_letter(first) || first == '_' || first == ':' || first == '.')) return false;
       attr_name_.clear();
-      while (p < s.size() && is_name_char(s[p]) && attr_name_.size() < 64) attr_name_.push_back(ascii_lower(s[p++]));
+      while (p < s.size() && is_name_char(s[p]) && attr_name_.size() < 64)
+        attr_name_.push_back(ascii_lower(s[p++]));
       if (p >= s.size() || (static_cast<unsigned char>(s[p]) >= 0x80) || is_name_char(s[p])) return false;
       while (p < s.size() && is_blank(s[p])) ++p;
       if (p >= s.size() || s[p] != '=') return false;  // no value: libxml2 decides
@@ -919,7 +922,8 @@ bool fast_path_check_enabled() {
 
 void report_fast_path_mismatch(std::string_view what, std::string_view input, std::string_view fast,
                                std::string_view slow) {
-  std::fprintf(stderr, "html fast path mismatch (%.*s)\n--- input\n%.*s\n--- fast\n%.*s\n--- libxml2\n%.*s\n---\n",
+  std::fprintf(stderr,
+               "html fast path mismatch (%.*s)\n--- input\n%.*s\n--- fast\n%.*s\n--- libxml2\n%.*s\n---\n",
                static_cast<int>(what.size()), what.data(), static_cast<int>(input.size()), input.data(),
                static_cast<int>(fast.size()), fast.data(), static_cast<int>(slow.size()), slow.data());
 }
@@ -1046,20 +1050,22 @@ std::string decode_entities(std::string_view text) {
 bool looks_double_escaped(std::string_view html) {
   // Real markup present: the escapes are text the author meant to show.
   for (std::size_t i = html.find('<'); i != std::string_view::npos; i = html.find('<', i + 1)) {
-    if (i + 1 < html.size() && (is_alnum(html[i + 1]) || html[i + 1] == '/' || html[i + 1] == '!')) return false;
+    if (i + 1 < html.size() && (is_alnum(html[i + 1]) || html[i + 1] == '/' || html[i + 1] == '!'))
+      return false;
   }
   // Every marker starts with "&lt;" (any case): without one, nothing to lower-case.
   bool has_lt = false;
   for (std::size_t i = html.find('&'); i != std::string_view::npos; i = html.find('&', i + 1)) {
-    if (i + 3 < html.size() && (html[i + 1] | 0x20) == 'l' && (html[i + 2] | 0x20) == 't' && html[i + 3] == ';') {
+    if (i + 3 < html.size() && (html[i + 1] | 0x20) == 'l' && (html[i + 2] | 0x20) == 't' &&
+        html[i + 3] == ';') {
       has_lt = true;
       break;
     }
   }
   if (!has_lt) return false;
   static constexpr std::array<std::string_view, 12> kMarkers = {
-      "&lt;/p&gt;", "&lt;p&gt;", "&lt;br", "&lt;/a&gt;", "&lt;a href", "&lt;/div&gt;",
-      "&lt;img ", "&lt;/li&gt;", "&lt;/strong&gt;", "&lt;/em&gt;", "&lt;/b&gt;", "&lt;/blockquote&gt;"};
+      "&lt;/p&gt;", "&lt;p&gt;",   "&lt;br",          "&lt;/a&gt;",  "&lt;a href", "&lt;/div&gt;",
+      "&lt;img ",   "&lt;/li&gt;", "&lt;/strong&gt;", "&lt;/em&gt;", "&lt;/b&gt;", "&lt;/blockquote&gt;"};
   std::string lowered;
   lowered.reserve(html.size());
   for (char c : html) lowered.push_back((c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c);

@@ -15,8 +15,8 @@ char upper(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' +
 }  // namespace
 
 std::optional<std::string> normalise_language_tag(std::string_view declared) {
-  while (!declared.empty() && (declared.front() == ' ' || declared.front() == '\t' || declared.front() == '\n' ||
-                               declared.front() == '\r')) {
+  while (!declared.empty() && (declared.front() == ' ' || declared.front() == '\t' ||
+                               declared.front() == '\n' || declared.front() == '\r')) {
     declared.remove_prefix(1);
   }
   while (!declared.empty() && (declared.back() == ' ' || declared.back() == '\t' || declared.back() == '\n' ||
@@ -80,8 +80,8 @@ std::optional<Language> detect_language(std::string_view plain_text) {
          (static_cast<unsigned char>(plain_text[length]) & 0xC0) == 0x80) {
     --length;
   }
-  const CLD2::Language lang = CLD2::DetectLanguageSummary(text.data(), static_cast<int>(length), true, language3,
-                                                          percent3, &text_bytes, &reliable);
+  const CLD2::Language lang = CLD2::DetectLanguageSummary(text.data(), static_cast<int>(length), true,
+                                                          language3, percent3, &text_bytes, &reliable);
   if (!reliable || lang == CLD2::UNKNOWN_LANGUAGE || lang == CLD2::TG_UNKNOWN_LANGUAGE) return std::nullopt;
   std::string code = CLD2::LanguageCode(lang);
   // CLD2 keeps a few withdrawn ISO 639 codes.

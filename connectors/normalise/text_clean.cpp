@@ -25,7 +25,6 @@ inline std::size_t skip_ascii8(std::string_view s, std::size_t i) {
   return i;
 }
 
-
 // Length of the valid UTF-8 sequence at s[i]; 0 when the bytes there are invalid,
 // with `bad` set to the length of the maximal invalid prefix to skip (WHATWG's
 // "maximal subpart" rule: one U+FFFD per broken sequence).

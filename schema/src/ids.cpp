@@ -48,9 +48,12 @@ void append_collapsed(std::string& out, std::string_view text) {
 }  // namespace
 
 std::string sha256_hex(std::string_view data) {
+  // Fetched once: OpenSSL 3 otherwise looks the algorithm up on every call,
+  // which cost more than hashing a typical post.
+  static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
   std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
   unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), md.data(), &len, EVP_sha256(), nullptr);
+  EVP_Digest(data.data(), data.size(), md.data(), &len, sha256, nullptr);
   return hex(md.data(), len);
 }
 

@@ -48,20 +48,27 @@ const std::string kLong =
 
 std::string rss(const std::string& items) {
   return "<rss version=\"2.0\" xmlns:content=\"http://purl.org/rss/1.0/modules/content/\"><channel>"
-         "<title>T</title><link>http://example.com/</link>" + items + "</channel></rss>";
+         "<title>T</title><link>http://example.com/</link>" +
+         items + "</channel></rss>";
 }
 
 TEST(FeedCdata, LongSectionsRoundTrip) {
-  expect_same_both_ways(rss("<item><guid>1</guid><title><![CDATA[" + kLong + "]]></title>"
-                            "<description><![CDATA[" + kLong + "]]></description>"
-                            "<content:encoded><![CDATA[" + kLong + "\n<p>two</p>\n\n<p>three</p>]]></content:encoded>"
+  expect_same_both_ways(rss("<item><guid>1</guid><title><![CDATA[" + kLong +
+                            "]]></title>"
+                            "<description><![CDATA[" +
+                            kLong +
+                            "]]></description>"
+                            "<content:encoded><![CDATA[" +
+                            kLong +
+                            "\n<p>two</p>\n\n<p>three</p>]]></content:encoded>"
                             "</item>"),
                         "a link");
 }
 
 TEST(FeedCdata, AdjacentAndMixedSections) {
-  expect_same_both_ways(rss("<item><guid>1</guid><description>before <![CDATA[" + kLong + "]]><![CDATA[" + kLong +
-                            "]]>between<![CDATA[short]]> after &amp; <![CDATA[" + kLong + "]]></description></item>"));
+  expect_same_both_ways(rss("<item><guid>1</guid><description>before <![CDATA[" + kLong + "]]><![CDATA[" +
+                            kLong + "]]>between<![CDATA[short]]> after &amp; <![CDATA[" + kLong +
+                            "]]></description></item>"));
 }
 
 TEST(FeedCdata, SectionsLibxml2RewritesStayWithLibxml2) {
@@ -80,8 +87,10 @@ TEST(FeedCdata, VeryLongSections) {
 }
 
 TEST(FeedCdata, CommentsAndProcessingInstructions) {
-  expect_same_both_ways(rss("<!-- <![CDATA[ not a section --><?pi <![CDATA[ ?><item><guid>1</guid>"
-                            "<description><![CDATA[" + kLong + "]]></description></item>"));
+  expect_same_both_ways(
+      rss("<!-- <![CDATA[ not a section --><?pi <![CDATA[ ?><item><guid>1</guid>"
+          "<description><![CDATA[" +
+          kLong + "]]></description></item>"));
   expect_same_both_ways(rss("<item><guid>1</guid><description><![CDATA[" + kLong +
                             " <!-- inside --> ]]></description></item><!-- unterminated"));
 }
@@ -107,10 +116,14 @@ TEST(FeedCdata, ErrorLinesDoNotMove) {
 TEST(FeedCdata, AtomXhtmlAndHtmlContent) {
   expect_same_both_ways(
       "<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>T</title><id>urn:f</id>"
-      "<entry><id>urn:1</id><title type=\"html\"><![CDATA[" + kLong + "]]></title>"
-      "<summary type=\"html\"><![CDATA[" + kLong + "]]></summary>"
-      "<content type=\"xhtml\"><div xmlns=\"http://www.w3.org/1999/xhtml\"><p>x<![CDATA[" + kLong +
-      "]]></p></div></content></entry></feed>");
+      "<entry><id>urn:1</id><title type=\"html\"><![CDATA[" +
+      kLong +
+      "]]></title>"
+      "<summary type=\"html\"><![CDATA[" +
+      kLong +
+      "]]></summary>"
+      "<content type=\"xhtml\"><div xmlns=\"http://www.w3.org/1999/xhtml\"><p>x<![CDATA[" +
+      kLong + "]]></p></div></content></entry></feed>");
 }
 
 }  // namespace

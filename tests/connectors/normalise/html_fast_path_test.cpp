@@ -5,9 +5,9 @@
 
 #include <iterator>
 #include <random>
+#include <string>
 #include <string_view>
 #include <utility>
-#include <string>
 #include <vector>
 
 #include "normalise/html_text.hpp"
@@ -41,7 +41,9 @@ const std::vector<std::string> kSimple = {
     "<p>text<!-- a comment --> more<!--more--></p>",
     "<p><strong>b</strong><b>b</b><i>i</i><u>u</u><s>s</s><code>c</code><sub>1</sub><sup>2</sup></p>",
     "<p><span>s</span> <cite>c</cite> <abbr title=\"t\">a</abbr> <q>q</q></p>",
-    "<p>\xC2\xA0non\xC2\xA0" "breaking\xE2\x80\x83" "em space \xE6\x97\xA5\xE6\x9C\xAC</p>",
+    "<p>\xC2\xA0non\xC2\xA0"
+    "breaking\xE2\x80\x83"
+    "em space \xE6\x97\xA5\xE6\x9C\xAC</p>",
     "<p>raw C1 \xC2\x92 quote</p>",
     "text > with greater-than",
     "<p>a</p>\t<p>b</p>",
@@ -52,39 +54,39 @@ const std::vector<std::string> kSimple = {
 
 // Inputs the fast path must hand to libxml2.
 const std::vector<std::string> kHard = {
-    "<p>a<p>b",                              // auto-closed paragraph
-    "<p>unclosed",                           // unclosed at the end
-    "<b><p>x</p></b>",                       // block in inline: libxml2 closes <b>
-    "<p><div>x</div></p>",                   // block in paragraph
-    "<ul><li>a<li>b</ul>",                   // implied </li>
-    "<li>loose</li>",                        // item outside a list
-    "<ul>text</ul>",                         // text directly in a list
-    "<a href=\"x\"><a href=\"y\">z</a></a>", // nested links
-    "<p>a</b></p>",                          // stray end tag
-    "&copy 2007",                            // legacy reference without ';'
-    "<p>AT&T</p>",                           // '&' + name in text
-    "<p>&unknownentity;</p>",                // unknown named reference
-    "<p>&#0; &#128; &#x92;</p>",             // NUL and C1 references
-    "<p>&#xD800;</p>",                       // surrogate
-    "<a href=\"x?a=1&bogus;\">q</a>",        // libxml2 drops the ';'
-    "<a href=x>unquoted</a>",                // unquoted attribute value
-    "<a href>no value</a>",                  // attribute without value
-    "<a href=\"1\" href=\"2\">dup</a>",      // repeated attribute
-    "<p/>",                                  // self-closed non-void element
-    "<script>alert(1)</script>",             // dropped element
-    "<pre>  keep\n  this</pre>",             // pre
-    "<table><tr><td>a</td></tr></table>",    // tables
-    "<![CDATA[<p>x</p>]]>",                  // CDATA markers
-    "<p>a < b</p>",                          // bare '<'
-    "<!DOCTYPE html><p>x</p>",               // doctype
-    "<!-- a -- b --><p>x</p>",               // comment with "--"
-    "<p>line\r\nbreak</p>",                  // CR: libxml2 normalises
-    "<p>ctl\x01</p>",                        // C0 control
-    "<p>bad \xFF utf8</p>",                  // invalid UTF-8
-    "<html><body>x</body></html>",           // document structure
-    "<my-tag>x</my-tag>",                    // unknown element
-    "<br></br>",                             // end tag of a void element
-    "<P>x</p >y</P>",                        // stray close
+    "<p>a<p>b",                               // auto-closed paragraph
+    "<p>unclosed",                            // unclosed at the end
+    "<b><p>x</p></b>",                        // block in inline: libxml2 closes <b>
+    "<p><div>x</div></p>",                    // block in paragraph
+    "<ul><li>a<li>b</ul>",                    // implied </li>
+    "<li>loose</li>",                         // item outside a list
+    "<ul>text</ul>",                          // text directly in a list
+    "<a href=\"x\"><a href=\"y\">z</a></a>",  // nested links
+    "<p>a</b></p>",                           // stray end tag
+    "&copy 2007",                             // legacy reference without ';'
+    "<p>AT&T</p>",                            // '&' + name in text
+    "<p>&unknownentity;</p>",                 // unknown named reference
+    "<p>&#0; &#128; &#x92;</p>",              // NUL and C1 references
+    "<p>&#xD800;</p>",                        // surrogate
+    "<a href=\"x?a=1&bogus;\">q</a>",         // libxml2 drops the ';'
+    "<a href=x>unquoted</a>",                 // unquoted attribute value
+    "<a href>no value</a>",                   // attribute without value
+    "<a href=\"1\" href=\"2\">dup</a>",       // repeated attribute
+    "<p/>",                                   // self-closed non-void element
+    "<script>alert(1)</script>",              // dropped element
+    "<pre>  keep\n  this</pre>",              // pre
+    "<table><tr><td>a</td></tr></table>",     // tables
+    "<![CDATA[<p>x</p>]]>",                   // CDATA markers
+    "<p>a < b</p>",                           // bare '<'
+    "<!DOCTYPE html><p>x</p>",                // doctype
+    "<!-- a -- b --><p>x</p>",                // comment with "--"
+    "<p>line\r\nbreak</p>",                   // CR: libxml2 normalises
+    "<p>ctl\x01</p>",                         // C0 control
+    "<p>bad \xFF utf8</p>",                   // invalid UTF-8
+    "<html><body>x</body></html>",            // document structure
+    "<my-tag>x</my-tag>",                     // unknown element
+    "<br></br>",                              // end tag of a void element
+    "<P>x</p >y</P>",                         // stray close
 };
 
 TEST(HtmlFastPath, AgreesWithLibxml2OnSimpleMarkup) {
@@ -168,9 +170,12 @@ class FragmentGenerator {
   }
 
   static constexpr std::string_view kText[] = {
-      "text", " ", "  two  spaces ", "\n", "\t", "word", "&amp;", "&lt;", "&gt;", "&quot;", "&#39;", "&#x2019;",
-      "&nbsp;", "&eacute;", "&hellip;", "& ", "\xC2\xA0", "\xC3\xA9", "\xE2\x80\x94", ">", "<!-- c -->",
-      "<!--more-->", "<br>", "<br/>", "<img src=\"i.png\" alt=\"a &amp; b\">", "\xC2\x92"};
+      "text",       " ",           "  two  spaces ", "\n",           "\t",
+      "word",       "&amp;",       "&lt;",           "&gt;",         "&quot;",
+      "&#39;",      "&#x2019;",    "&nbsp;",         "&eacute;",     "&hellip;",
+      "& ",         "\xC2\xA0",    "\xC3\xA9",       "\xE2\x80\x94", ">",
+      "<!-- c -->", "<!--more-->", "<br>",           "<br/>",        "<img src=\"i.png\" alt=\"a &amp; b\">",
+      "\xC2\x92"};
   static constexpr std::pair<std::string_view, std::string_view> kElements[] = {
       {"<p>", "</p>"},
       {"<b>", "</b>"},
@@ -194,9 +199,10 @@ class FragmentGenerator {
       {"<hr>", ""},
       {"<hr/>", ""},
   };
-  static constexpr std::string_view kHard[] = {"&copy", "&bogus;", "AT&T", "a < b", "<pre>x</pre>", "<table>",
-                                               "<td>", "<script>x</script>", "<x-y>", "<p/>", "</br>", "\r\n",
-                                               "<![CDATA[x]]>", "</p>", "<p>", "</li>", "<li>", "&#128;"};
+  static constexpr std::string_view kHard[] = {
+      "&copy", "&bogus;", "AT&T",  "a < b", "<pre>x</pre>",  "<table>", "<td>", "<script>x</script>",
+      "<x-y>", "<p/>",    "</br>", "\r\n",  "<![CDATA[x]]>", "</p>",    "<p>",  "</li>",
+      "<li>",  "&#128;"};
 
   std::mt19937 rng_;
 };
