@@ -235,8 +235,11 @@ asio::awaitable<bool> PollingDriver::poll_once(Source& source) {
     event.post = std::move(post);
     if (!consider(event, "post")) continue;
     if (event.event_type == EventType::created && mark_cross_source(spec, event.post)) {
+      // cross_source: drop. Remembered as handled, so later polls see a plain
+      // duplicate instead of judging (and counting) the same copy again.
       ++totals_.duplicates;
-      continue;  // cross_source: drop
+      store_.acknowledge(event.item_id(), spec.id, event.content_hash(), event.version);
+      continue;
     }
     events.push_back(std::move(event));
   }

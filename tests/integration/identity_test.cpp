@@ -124,6 +124,11 @@ TEST(Identity, CrossSourceDropPublishesNoCopy) {
   const RunResult r = postwire({"once", "--config", both.path});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(parse_once_summary(r.out)->published, 0);
+  // Seen again, the dropped copy is a plain duplicate of what was handled.
+  const RunResult again = postwire({"once", "--config", both.path});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(parse_once_summary(again.out)->published, 0);
+  EXPECT_EQ(parse_once_summary(again.out)->duplicates, 2);
   EXPECT_EQ(posts(broker.bootstrap()).size(), 1U);
 }
 
