@@ -201,6 +201,15 @@ asio::awaitable<bool> PollingDriver::poll_once(Source& source) {
   std::size_t duplicates = 0;
   std::vector<std::string> window;  // every item the source shows now: protected from expiry
   window.reserve(polled.posts.size() + polled.comments.size());
+  // Everything an event carries besides the item itself.
+  auto stamp = [&](Event& event, EventType type, const DedupeDecision& decision) {
+    event.event_type = type;
+    event.version = decision.version;
+    event.previous_content_hash = decision.previous_content_hash;
+    event.source = batch->source_ref;
+    event.fetched_at = fetched_at;
+    event.event_id = make_event_id(event);
+  };
   auto consider = [&](Event& event, const char* kind) -> bool {
     window.push_back(event.item_id());
     const auto decision = store_.classify(event.item_id(), event.content_hash());
@@ -213,12 +222,7 @@ asio::awaitable<bool> PollingDriver::poll_once(Source& source) {
     }
     const bool updated = decision.kind == DedupeDecision::Kind::updated;
     metrics_.count_item(spec.id, kind, updated ? "updated" : "new");
-    event.event_type = updated ? EventType::updated : EventType::created;
-    event.version = decision.version;
-    event.previous_content_hash = decision.previous_content_hash;
-    event.source = batch->source_ref;
-    event.fetched_at = fetched_at;
-    event.event_id = make_event_id(event);
+    stamp(event, updated ? EventType::updated : EventType::created, decision);
     return true;
   };
 
@@ -277,12 +281,7 @@ asio::awaitable<bool> PollingDriver::poll_once(Source& source) {
       event.comment.updated_at = gone.deleted_at;
       event.comment.content_hash = empty_hash;
     }
-    event.event_type = EventType::deleted;
-    event.version = decision.version;
-    event.previous_content_hash = decision.previous_content_hash;
-    event.source = batch->source_ref;
-    event.fetched_at = fetched_at;
-    event.event_id = make_event_id(event);
+    stamp(event, EventType::deleted, decision);
     events.push_back(std::move(event));
   }
   store_.set_window(spec.id, window);

@@ -147,29 +147,25 @@ std::string to_json(const Event& event) {
   write_source(w, event.source);
   w.key("fetched_at");
   w.value(format_rfc3339_millis(event.fetched_at));
+  // The body is serialised first so that its replaced sequences are counted
+  // before the quality flags are written: invalid UTF-8 replaced on the way out
+  // is a fact consumers should see, wherever in the event it was.
+  std::string body;
+  body.reserve(1024);
+  JsonWriter bw(body);
+  if (event.kind == EventKind::post) {
+    write_post(bw, event.post);
+  } else {
+    write_comment(bw, event.comment);
+  }
   const auto& quality = event.kind == EventKind::post ? event.post.quality : event.comment.quality;
   w.key("quality");
   w.begin_array();
   for (const auto& flag : quality) w.value(std::string_view(flag));
-  // Invalid UTF-8 replaced on the way out is a fact consumers should see.
-  // The writer has counted replacements in everything written so far, which
-  // covers the top-level fields; the body is checked before it is written.
-  const bool body_invalid = event.kind == EventKind::post
-                                ? !(is_valid_utf8(event.post.title.value_or("")) &&
-                                    is_valid_utf8(event.post.content_text.value_or("")) &&
-                                    is_valid_utf8(event.post.content_html.value_or("")) &&
-                                    is_valid_utf8(event.post.summary.value_or("")))
-                                : !(is_valid_utf8(event.comment.content_text.value_or("")) &&
-                                    is_valid_utf8(event.comment.content_html.value_or("")));
-  if (body_invalid || w.replaced() > 0) w.value("invalid_utf8_replaced");
+  if (bw.replaced() > 0 || w.replaced() > 0) w.value("invalid_utf8_replaced");
   w.end_array();
-  if (event.kind == EventKind::post) {
-    w.key("post");
-    write_post(w, event.post);
-  } else {
-    w.key("comment");
-    write_comment(w, event.comment);
-  }
+  w.key(event.kind == EventKind::post ? "post" : "comment");
+  w.raw(body);
   w.end_object();
   return out;
 }

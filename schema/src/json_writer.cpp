@@ -166,6 +166,11 @@ void JsonWriter::value(double number) {
   out_.append(buf, end);
 }
 
+void JsonWriter::raw(std::string_view json) {
+  separator();
+  out_.append(json);
+}
+
 void JsonWriter::value(bool flag) {
   separator();
   out_ += flag ? "true" : "false";

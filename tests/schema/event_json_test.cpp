@@ -79,6 +79,17 @@ TEST(EventJson, InvalidUtf8IsReplacedAndFlagged) {
   EXPECT_EQ(j["quality"], nlohmann::json::array({"invalid_utf8_replaced"}));
 }
 
+TEST(EventJson, InvalidUtf8AnywhereInTheItemIsFlagged) {
+  Event e = sample_post();
+  e.post.tags = {"ok", std::string("bad\xFF")};
+  const std::string out = to_json(e);
+  EXPECT_TRUE(is_valid_utf8(out));
+  const auto j = nlohmann::json::parse(out);
+  EXPECT_EQ(j["quality"], nlohmann::json::array({"invalid_utf8_replaced"}));
+  EXPECT_EQ(j["post"]["tags"][1], "bad\xEF\xBF\xBD");
+  EXPECT_TRUE(nlohmann::json::parse(to_json(sample_post()))["quality"].empty());
+}
+
 TEST(EventJson, ControlCharactersAreEscaped) {
   Event e = sample_post();
   e.post.content_text = std::string(

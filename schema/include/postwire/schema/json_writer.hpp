@@ -29,6 +29,8 @@ class JsonWriter {
   void null();
   void value(const std::optional<std::string>& text);
   void value(const std::vector<std::string>& items);
+  // Inserts an already serialised JSON value (written by another JsonWriter).
+  void raw(std::string_view json);
 
   // Number of invalid UTF-8 sequences replaced so far.
   std::size_t replaced() const { return replaced_; }
