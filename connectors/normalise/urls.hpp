@@ -44,4 +44,16 @@ std::optional<std::string> host_to_ascii(std::string_view host);
 // characters and white space a browser would ignore are ignored here too.
 bool is_dangerous_url(std::string_view url);
 
+// For tests: the hand-written fast paths alone (false when the input is outside
+// their subset and libcurl would be used; `out` is then unspecified) and the libcurl
+// paths alone. Whenever a fast path answers, the libcurl path must give the same URL.
+namespace detail {
+bool resolve_url_fast(std::string_view base, std::string_view ref, std::string& out);
+std::optional<std::string> resolve_url_slow(std::string_view base, std::string_view ref);
+bool canonical_url_fast(std::string_view url, const std::vector<std::string>& tracking_params,
+                        std::string& out);
+std::optional<std::string> canonical_url_slow(std::string_view url,
+                                              const std::vector<std::string>& tracking_params);
+}  // namespace detail
+
 }  // namespace postwire::normalise
