@@ -32,11 +32,14 @@ int usage_error(const std::string& message) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // Each poll allocates and frees whole documents; without these, glibc hands
-  // the freed top of the heap back to the kernel after every document and takes
-  // it again for the next (measured at ~15% of parse time). Keep up to 64 MiB.
+#ifndef POSTWIRE_WITH_MIMALLOC
+  // Built without mimalloc (sanitizers, POSTWIRE_MIMALLOC=OFF): each poll allocates
+  // and frees whole documents, and glibc would hand the freed top of the heap back
+  // to the kernel after every document and take it again for the next (measured
+  // at ~15% of parse time). Keep up to 64 MiB.
   mallopt(M_TRIM_THRESHOLD, 64 << 20);
   mallopt(M_TOP_PAD, 16 << 20);
+#endif
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty()) return usage_error("missing command");
   const std::string command = args[0];

@@ -12,11 +12,12 @@ gen=/work/shared/bench/gen_corpus.py
 if [[ ! -d "$corpus" ]]; then
   python3 "$gen" --out "$corpus" --sites 200 --window 20 --epochs 1 --comments 8 >/dev/null
 fi
-cmake --build "$build_dir" -j2 --target parse_bench >/dev/null
+cmake --build "$build_dir" -j2 --target parse_bench parse_bench_glibc >/dev/null
 echo "corpus: $(find "$corpus" -name '*.xml' -o -name '*.json' | wc -l) documents, $(du -sh "$corpus" | cut -f1)"
-"$build_dir/bench/parse/parse_bench" "$corpus" "$runs"
-# The daemon's malloc settings (daemon/main.cpp: mallopt M_TRIM_THRESHOLD 64 MiB,
-# M_TOP_PAD 16 MiB), set here through glibc's equivalent environment variables.
+# With the daemon's allocator (mimalloc, docs/dependencies.md).
+"$build_dir/bench/parse/parse_bench" "$corpus" "$runs" | sed 's/"impl":"postwire"/"impl":"postwire (mimalloc)"/'
+# The same code on glibc's allocator with the settings daemon/main.cpp applies when
+# built without mimalloc (mallopt M_TRIM_THRESHOLD 64 MiB, M_TOP_PAD 16 MiB).
 MALLOC_TRIM_THRESHOLD_=67108864 MALLOC_TOP_PAD_=16777216 \
-  "$build_dir/bench/parse/parse_bench" "$corpus" "$runs" | sed 's/"impl":"postwire"/"impl":"postwire, daemon malloc settings"/'
+  "$build_dir/bench/parse/parse_bench_glibc" "$corpus" "$runs" | sed 's/"impl":"postwire"/"impl":"postwire (glibc, tuned)"/'
 /usr/bin/python3 bench/parse/feedparser_baseline.py "$corpus" 3

@@ -4,6 +4,9 @@
 
 #include <cctype>
 
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
 #include "feed/tombstones.hpp"
 #include "normalise/urls.hpp"
 #include "postwire/schema/ids.hpp"
@@ -58,15 +61,21 @@ class FeedConnector final : public Connector {
     options.format = format_;
     options.base_url = doc->final_url;
     if (!doc->content_type.empty()) options.content_type = doc->content_type;
-    auto parsed = parse_feed(doc->body, options);
-    if (!parsed) co_return std::move(parsed).error();
-    batch.source_title = parsed->title;
-    batch.posts.reserve(parsed->entries.size());
-    for (const auto& entry : parsed->entries) batch.posts.push_back(to_post(spec_.id, entry));
-    for (const auto& t : find_tombstones(doc->body)) {
-      batch.deletions.push_back(
-          DeletedItem{EventKind::post, make_post_id(spec_.id, t.ref), t.ref, {}, t.when});
-    }
+    // On the compute pool: it only uses this frame's locals, which outlive the await.
+    auto read_posts = [this, &doc, &options, &batch]() -> Result<void> {
+      auto parsed = parse_feed(doc->body, options);
+      if (!parsed) return std::move(parsed).error();
+      batch.source_title = parsed->title;
+      batch.posts.reserve(parsed->entries.size());
+      for (const auto& entry : parsed->entries) batch.posts.push_back(to_post(spec_.id, entry));
+      for (const auto& t : find_tombstones(doc->body)) {
+        batch.deletions.push_back(
+            DeletedItem{EventKind::post, make_post_id(spec_.id, t.ref), t.ref, {}, t.when});
+      }
+      return {};
+    };
+    if (auto read = co_await run_compute(ctx.compute, std::move(read_posts)); !read)
+      co_return std::move(read).error();
 
     if (follow_comments_) {
       std::size_t followed = 0;
@@ -115,18 +124,31 @@ class FeedConnector final : public Connector {
     ParseOptions options = parse_options(ctx);
     options.base_url = doc->final_url;
     if (!doc->content_type.empty()) options.content_type = doc->content_type;
-    auto parsed = parse_feed(doc->body, options);
-    if (!parsed) {
-      batch.failures.push_back({"comment_feed_parse", parsed.error().message, url, excerpt(doc->body)});
-      co_return;
-    }
-    for (const auto& t : find_tombstones(doc->body)) {
-      batch.deletions.push_back(
-          DeletedItem{EventKind::comment, make_comment_id(spec_.id, t.ref), t.ref, post.id, t.when});
-    }
-    for (const auto& entry : parsed->entries) {
-      batch.comments.push_back(to_comment(spec_.id, post, entry, bylines_));
-    }
+    // Comments re-appear in every fetch of their feed: the ones whose bytes were
+    // already normalised and acknowledged are not normalised again. (Posts are:
+    // their comment links must be followed either way.)
+    const std::string seed = spec_.id + '\x1f' + post.id;
+    options.fingerprint_items = true;
+    options.fingerprint_seed = XXH3_64bits(seed.data(), seed.size());
+    options.unchanged = ctx.unchanged.get();
+    // On the compute pool: it only uses this frame's locals, which outlive the await.
+    auto read_comments = [this, &doc, &options, &post, &batch, &url]() -> bool {
+      auto parsed = parse_feed(doc->body, options);
+      if (!parsed) {
+        batch.failures.push_back({"comment_feed_parse", parsed.error().message, url, excerpt(doc->body)});
+        return false;
+      }
+      for (const auto fp : parsed->unchanged) batch.unchanged.push_back({EventKind::comment, fp});
+      for (const auto& t : find_tombstones(doc->body)) {
+        batch.deletions.push_back(
+            DeletedItem{EventKind::comment, make_comment_id(spec_.id, t.ref), t.ref, post.id, t.when});
+      }
+      for (const auto& entry : parsed->entries) {
+        batch.comments.push_back(to_comment(spec_.id, post, entry, bylines_));
+      }
+      return true;
+    };
+    co_await run_compute(ctx.compute, std::move(read_comments));
   }
 
   SourceSpec spec_;
@@ -274,6 +296,7 @@ CommentData to_comment(std::string_view source_id, const PostData& post, const F
   c.published_at = entry.published_at;
   c.updated_at = entry.updated_at;
   c.quality = entry.quality;
+  c.source_fingerprint = entry.source_fingerprint;
   finalize_comment(source_id, c);
   return c;
 }

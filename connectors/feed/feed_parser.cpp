@@ -11,6 +11,10 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <unordered_set>
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
 
 #include "normalise/charset.hpp"
 #include "normalise/dates.hpp"
@@ -807,8 +811,115 @@ class XmlReader {
     return author;
   }
 
-  void read_rss_item(const xmlNode* item);
-  void read_atom_entry(const xmlNode* entry, const std::vector<Author>& feed_authors);
+  void read_rss_item(const xmlNode* item, std::string base, std::uint64_t fingerprint);
+  void read_atom_entry(const xmlNode* entry, const std::vector<Author>& feed_authors, std::string base,
+                       std::uint64_t fingerprint);
+
+  // --- Source fingerprints (ParseOptions::fingerprint_items) ---
+
+  // What the document around the items adds to their outcome: only what can change
+  // an item's id or content hash counts (dates, languages and authors cannot, and a
+  // duplicate publishes nothing). Call after the feed-level elements are read.
+  // Skipping is allowed only when no two items share a source id: finalize_entries
+  // then decides each item's id from the item alone.
+  void begin_fingerprints(const std::vector<const xmlNode*>& items, bool atom) {
+    if (!options_.fingerprint_items) return;
+    std::string& m = scratch_;
+    m.clear();
+    m.append(to_string(options_.id_from));
+    for (const auto& t : options_.tracking_params) m.append("\0" + t);
+    m.append(plain_atom_ ? "\0plain" : "\0ns");
+    document_seed_ = XXH3_64bits_withSeed(m.data(), m.size(), options_.fingerprint_seed);
+    skip_allowed_ = options_.unchanged != nullptr && !options_.unchanged->empty();
+    if (!skip_allowed_) return;
+    std::unordered_set<std::string> ids;
+    for (const xmlNode* item : items) {
+      std::string id = source_id_text(item, atom);
+      if (!id.empty() && !ids.insert(std::move(id)).second) {
+        skip_allowed_ = false;
+        return;
+      }
+    }
+  }
+
+  // guid (or rdf:about) / atom:id, trimmed; empty when the item has none.
+  std::string source_id_text(const xmlNode* item, bool atom) {
+    for (const xmlNode* c = item->children; c != nullptr; c = c->next) {
+      if (atom ? is_atom_or_plain(c, "id") : is_rss(c, "guid")) return std::string(trim(text(c)));
+    }
+    return atom ? std::string() : std::string(trim(attr(item, "about", kRdfUri).value_or("")));
+  }
+
+  // The item's fingerprint (0: none), or nullopt when it is unchanged and skipped.
+  std::optional<std::uint64_t> fingerprint_item(const xmlNode* item, std::string_view base, bool atom) {
+    if (!options_.fingerprint_items) return 0;
+    std::string& m = scratch_;
+    m.clear();
+    // The base URL only matters when the id comes from the (resolved) link.
+    if (options_.id_from == IdFrom::link || source_id_text(item, atom).empty()) m.append(base);
+    m.push_back('\0');
+    if (!serialize_subtree(m, item, 0)) return 0;
+    std::uint64_t fp = XXH3_64bits_withSeed(m.data(), m.size(), document_seed_);
+    if (fp == 0) fp = 1;  // 0 means "none"
+    if (skip_allowed_ && options_.unchanged->count(fp) != 0) {
+      feed_.unchanged.push_back(fp);
+      return std::nullopt;
+    }
+    return fp;
+  }
+
+  // The subtree as read: element names and namespaces, attributes, text, CDATA
+  // with placeholders expanded, entity references with their replacement text.
+  // Length-prefixed so that no two different trees serialise alike. False when it
+  // is nested deeper than the text reader goes.
+  bool serialize_subtree(std::string& m, const xmlNode* parent, int depth) {
+    const auto add = [&m](char tag, std::string_view v) {
+      const auto n = static_cast<std::uint32_t>(v.size());
+      m.push_back(tag);
+      m.append(reinterpret_cast<const char*>(&n), sizeof n);
+      m.append(v);
+    };
+    const auto add_entity = [&](const xmlNode* ref) {
+      add('&', sv(ref->name));
+      const auto* entity = reinterpret_cast<const xmlEntity*>(ref->children);
+      if (entity != nullptr && entity->type == XML_ENTITY_DECL && entity->content != nullptr) {
+        add('=', sv(entity->content));
+      }
+    };
+    for (const xmlNode* c = parent->children; c != nullptr; c = c->next) {
+      switch (c->type) {
+        case XML_ELEMENT_NODE:
+          if (depth >= kMaxTextDepth) return false;
+          add('<', sv(c->name));
+          add(':', ns_of(c));
+          for (const xmlAttr* a = c->properties; a != nullptr; a = a->next) {
+            add('@', sv(a->name));
+            add(':', a->ns == nullptr ? std::string_view() : sv(a->ns->href));
+            for (const xmlNode* v = a->children; v != nullptr; v = v->next) {
+              if (v->type == XML_TEXT_NODE) add('"', sv(v->content));
+              if (v->type == XML_ENTITY_REF_NODE) add_entity(v);
+            }
+          }
+          if (!serialize_subtree(m, c, depth + 1)) return false;
+          m.push_back('>');
+          break;
+        case XML_TEXT_NODE:
+          add('t', sv(c->content));
+          break;
+        case XML_CDATA_SECTION_NODE:
+          cdata_scratch_.clear();
+          append_cdata(cdata_scratch_, sv(c->content));
+          add('c', cdata_scratch_);
+          break;
+        case XML_ENTITY_REF_NODE:
+          add_entity(c);
+          break;
+        default:
+          break;  // comments and processing instructions are not read
+      }
+    }
+    return true;
+  }
 
   // xml:lang in force at `n` (its own or an ancestor's), normalised.
   static std::optional<std::string> xml_lang(const xmlNode* n) {
@@ -868,6 +979,10 @@ class XmlReader {
   const ParseOptions& options_;
   ParsedFeed& feed_;
   const CdataTable* cdata_ = nullptr;
+  std::uint64_t document_seed_ = 0;
+  bool skip_allowed_ = false;
+  std::string scratch_;
+  std::string cdata_scratch_;
   std::size_t entity_budget_ = kEntityBudget;
   bool plain_atom_ = false;
 };
@@ -896,24 +1011,28 @@ bool XmlReader::read_rss(const xmlNode* root) {
   if (!feed_.language) feed_.language = xml_lang(channel != nullptr ? channel : root);
   // RSS 2.0 nests items in the channel; RSS 1.0 (and some broken 2.0) makes them
   // siblings of it.
-  ItemCounter counter(options_.max_items, feed_);
-  bool found_item = false;
+  std::vector<const xmlNode*> items;
   for (const xmlNode* parent : {channel, root}) {
     if (parent == nullptr) continue;
     for (const xmlNode* c = parent->children; c != nullptr; c = c->next) {
-      if (is_rss(c, "item")) {
-        found_item = true;
-        if (counter.take()) read_rss_item(c);
-      }
+      if (is_rss(c, "item")) items.push_back(c);
     }
   }
+  ItemCounter counter(options_.max_items, feed_);
+  begin_fingerprints(items, false);
+  for (const xmlNode* item : items) {
+    if (!counter.take()) continue;
+    std::string base = base_for(item);
+    if (const auto fingerprint = fingerprint_item(item, base, false))
+      read_rss_item(item, std::move(base), *fingerprint);
+  }
   counter.report();
-  return channel != nullptr || found_item;
+  return channel != nullptr || !items.empty();
 }
 
-void XmlReader::read_rss_item(const xmlNode* item) {
+void XmlReader::read_rss_item(const xmlNode* item, std::string base, std::uint64_t fingerprint) {
   FeedEntry entry;
-  const std::string base = base_for(item);
+  entry.source_fingerprint = fingerprint;
   std::string link_text;
   std::string guid_text;
   bool guid_is_permalink = true;
@@ -1039,16 +1158,25 @@ void XmlReader::read_atom(const xmlNode* root) {
   if (!feed_.url) feed_.url = any_link;
   feed_.language = xml_lang(root);
 
-  ItemCounter counter(options_.max_items, feed_);
+  std::vector<const xmlNode*> entries;
   for (const xmlNode* c = root->children; c != nullptr; c = c->next) {
-    if (is_atom_or_plain(c, "entry") && counter.take()) read_atom_entry(c, feed_authors);
+    if (is_atom_or_plain(c, "entry")) entries.push_back(c);
+  }
+  ItemCounter counter(options_.max_items, feed_);
+  begin_fingerprints(entries, true);
+  for (const xmlNode* entry : entries) {
+    if (!counter.take()) continue;
+    std::string base = base_for(entry);
+    if (const auto fingerprint = fingerprint_item(entry, base, true))
+      read_atom_entry(entry, feed_authors, std::move(base), *fingerprint);
   }
   counter.report();
 }
 
-void XmlReader::read_atom_entry(const xmlNode* node, const std::vector<Author>& feed_authors) {
+void XmlReader::read_atom_entry(const xmlNode* node, const std::vector<Author>& feed_authors,
+                                std::string base, std::uint64_t fingerprint) {
   FeedEntry entry;
-  const std::string base = base_for(node);
+  entry.source_fingerprint = fingerprint;
   std::string first_href;
   std::optional<std::string> alternate;
   bool alternate_is_html = false;

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "postwire/schema/event.hpp"
@@ -45,6 +46,17 @@ struct ParseOptions {
   std::optional<UnixSeconds> now;           // fetch time: reference for relative and future dates
   IdFrom id_from = IdFrom::auto_detect;
   std::vector<std::string> tracking_params;  // query parameters dropped from links; empty: the defaults
+  // Source fingerprints (docs/state.md, "Unchanged items"). With fingerprint_items,
+  // every RSS or Atom item gets FeedEntry::source_fingerprint: XXH3 of its XML
+  // subtree as read (CDATA and entities included), seeded with fingerprint_seed and
+  // with whatever else can change the item's id or content hash (id_from, tracking
+  // parameters, and the base URL when the id comes from the link). An item whose
+  // fingerprint is in `unchanged` is not normalised but listed in
+  // ParsedFeed::unchanged. Never for JSON Feed, and not in a document whose items
+  // share a source id (their ids then depend on each other).
+  bool fingerprint_items = false;
+  std::uint64_t fingerprint_seed = 0;
+  const std::unordered_set<std::uint64_t>* unchanged = nullptr;
 };
 
 struct FeedEntry {
@@ -67,15 +79,17 @@ struct FeedEntry {
   std::optional<std::string> language;        // BCP 47: declared by the item or feed, else detected
   std::optional<double> language_confidence;  // 1.0 when declared
   std::vector<std::string> quality;           // flags such as "date_missing_zone", de-duplicated
+  std::uint64_t source_fingerprint = 0;       // ParseOptions::fingerprint_items; 0 otherwise
 };
 
 struct ParsedFeed {
   FeedFormat format = FeedFormat::rss;
   std::optional<std::string> title;
-  std::optional<std::string> url;       // channel link / Atom alternate link / home_page_url
-  std::optional<std::string> language;  // channel language / xml:lang / JSON language (BCP 47 case)
-  std::string charset;                  // the encoding the bytes were read in ("utf-8", "windows-1252", ...)
-  std::vector<FeedEntry> entries;       // document order
+  std::optional<std::string> url;        // channel link / Atom alternate link / home_page_url
+  std::optional<std::string> language;   // channel language / xml:lang / JSON language (BCP 47 case)
+  std::string charset;                   // the encoding the bytes were read in ("utf-8", "windows-1252", ...)
+  std::vector<FeedEntry> entries;        // document order
+  std::vector<std::uint64_t> unchanged;  // fingerprints of items skipped (ParseOptions::unchanged)
   // Recoverable problems, "<token>: <detail>": xml_recovered (ill-formed, parsed in
   // recovery mode), xml_warning (well-formed, non-fatal errors), items_truncated,
   // item_skipped (a JSON Feed item that is not an object), charset_mislabeled,

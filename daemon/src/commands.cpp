@@ -98,6 +98,7 @@ std::string print_line(const Event& event, const Delivery& d) {
 // driver and store) goes before them, and the embedded broker last of all.
 struct Runtime {
   asio::io_context io;
+  std::unique_ptr<ComputePool> compute;  // joined before the loop it posts results to goes away
   Metrics metrics;
   std::unique_ptr<EmbeddedBroker> broker;
   std::unique_ptr<DedupeStore> store;
@@ -119,6 +120,7 @@ struct Runtime {
   }
 
   ~Runtime() {
+    compute.reset();  // no pool thread may still be working on a poll below
     admin.reset();
     publisher.reset();  // purges anything left: its reports still find driver and store alive
     driver.reset();
@@ -157,6 +159,8 @@ struct Runtime {
     fetcher = std::make_unique<HttpFetcher>(io, HttpFetcherOptions{"postwire/" POSTWIRE_VERSION, 5});
     driver = std::make_unique<PollingDriver>(io, config.kafka, config.delivery, registry(), *fetcher, *store,
                                              *publisher, metrics);
+    compute = std::make_unique<ComputePool>(config.workers);
+    driver->set_compute_pool(compute.get());
     expire_state();
     if (config.delivery == DeliveryMode::exactly_once) {
       auto recovered = recover_outbox(*store, config.kafka, bootstrap, metrics);
@@ -184,6 +188,8 @@ std::string summary_json(const RunTotals& t, std::size_t sources) {
   w.value(static_cast<std::int64_t>(t.published));
   w.key("duplicates");
   w.value(static_cast<std::int64_t>(t.duplicates));
+  w.key("unchanged");
+  w.value(static_cast<std::int64_t>(t.unchanged));
   w.key("errors");
   w.value(static_cast<std::int64_t>(t.source_errors + t.undelivered));
   w.key("dead_lettered");

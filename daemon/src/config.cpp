@@ -268,8 +268,8 @@ ConfigLoad load_config(const std::filesystem::path& path, const std::vector<std:
     if (auto err = apply_override(root, assignment)) result.errors.push_back({file, 0, 0, *err});
   }
   if (!L.check_map(root, "the top level",
-                   {"state_dir", "shutdown_timeout", "log", "admin", "kafka", "defaults", "sources", "state",
-                    "delivery"})) {
+                   {"state_dir", "shutdown_timeout", "workers", "log", "admin", "kafka", "defaults",
+                    "sources", "state", "delivery"})) {
     result.errors = std::move(L.errors);
     return result;
   }
@@ -283,6 +283,17 @@ ConfigLoad load_config(const std::filesystem::path& path, const std::vector<std:
   }
   if (root["shutdown_timeout"]) {
     if (auto d = L.duration(root["shutdown_timeout"], "shutdown_timeout")) cfg.shutdown_timeout = *d;
+  }
+  if (root["workers"]) {
+    if (auto t = L.scalar(root["workers"], "workers")) {
+      std::size_t n = 0;
+      auto [p, ec] = std::from_chars(t->data(), t->data() + t->size(), n);
+      if (ec != std::errc() || p != t->data() + t->size() || n > 256) {
+        L.error(root["workers"], "workers: '" + *t + "' is not an integer from 0 (one per CPU core) to 256");
+      } else {
+        cfg.workers = n;
+      }
+    }
   }
   if (root["delivery"]) {
     if (auto s = L.scalar(root["delivery"], "delivery")) {

@@ -104,10 +104,11 @@ constexpr std::int64_t band_key(int band, std::uint64_t simhash) {
 
 int popcount_distance(std::uint64_t a, std::uint64_t b) { return __builtin_popcountll(a ^ b); }
 
-const char* kSchemaV2 =
+// Format 3: format 2 plus sources.window_fingerprints.
+const char* kSchema =
     "CREATE TABLE meta (name TEXT PRIMARY KEY, value) WITHOUT ROWID;"
     "CREATE TABLE sources (source_num INTEGER PRIMARY KEY, source_id TEXT NOT NULL UNIQUE, etag TEXT,"
-    " last_modified TEXT, updated_at INTEGER NOT NULL, window_keys BLOB);"
+    " last_modified TEXT, updated_at INTEGER NOT NULL, window_keys BLOB, window_fingerprints BLOB);"
     "CREATE TABLE items (item_key INTEGER PRIMARY KEY, fingerprint INTEGER NOT NULL, version INTEGER NOT "
     "NULL,"
     " last_seen INTEGER NOT NULL, source_num INTEGER NOT NULL, first_seen INTEGER NOT NULL,"
@@ -477,9 +478,23 @@ Result<std::unique_ptr<DedupeStore>> DedupeStore::open(const std::filesystem::pa
                                              " failed: " + r.error().message);
       }
     }
+    if (*version == 2) {
+      // Format 3 only adds the window's source fingerprints; until the next poll of
+      // each source there are none, so nothing is skipped.
+      if (auto r = db.exec("BEGIN IMMEDIATE;"
+                           "ALTER TABLE sources ADD COLUMN window_fingerprints BLOB;"
+                           "INSERT OR REPLACE INTO meta (name, value) VALUES ('migrated_from', 2);"
+                           "PRAGMA user_version=3; COMMIT;");
+          !r) {
+        (void)db.exec("ROLLBACK");
+        return make_error(Errc::storage, "migrating " + path.string() + " from format 2 to " +
+                                             std::to_string(kFormatVersion) +
+                                             " failed: " + r.error().message);
+      }
+    }
   } else {
     const std::string schema = "BEGIN; PRAGMA application_id=" + std::to_string(kApplicationId) +
-                               "; PRAGMA user_version=" + std::to_string(kFormatVersion) + ";" + kSchemaV2 +
+                               "; PRAGMA user_version=" + std::to_string(kFormatVersion) + ";" + kSchema +
                                "COMMIT;";
     if (auto r = db.exec(schema.c_str()); !r)
       return make_error(Errc::storage, "cannot create " + path.string() + ": " + r.error().message);
@@ -501,7 +516,7 @@ Result<void> DedupeStore::migrate_v1() {
     (void)db.exec("ROLLBACK");
     return make_error(Errc::storage, std::move(msg));
   };
-  if (auto r = db.exec(kSchemaV2); !r) return fail(r.error().message);
+  if (auto r = db.exec(kSchema); !r) return fail(r.error().message);
   if (auto r =
           db.exec("INSERT INTO sources (source_id, etag, last_modified, updated_at)"
                   " SELECT source_id, etag, last_modified, updated_at FROM sources_v1 ORDER BY source_id;"
@@ -550,7 +565,7 @@ Result<void> DedupeStore::migrate_v1() {
   if (!ok || rc != SQLITE_DONE) return fail(db.errmsg());
   if (auto r = db.exec("DROP TABLE items_v1; DROP TABLE sources_v1;"
                        "INSERT INTO meta (name, value) VALUES ('migrated_from', 1);"
-                       "PRAGMA user_version=2;");
+                       "PRAGMA user_version=3;");
       !r) {
     return fail(r.error().message);
   }
@@ -565,7 +580,8 @@ Result<void> DedupeStore::load() {
   sqlite3_stmt* st = nullptr;
   if (sqlite3_prepare_v2(
           db.handle,
-          "SELECT source_num, source_id, etag, last_modified, window_keys FROM sources ORDER BY source_num",
+          "SELECT source_num, source_id, etag, last_modified, window_keys, window_fingerprints FROM sources"
+          " ORDER BY source_num",
           -1, &st, nullptr) != SQLITE_OK) {
     return make_error(Errc::storage, db.errmsg());
   }
@@ -588,6 +604,15 @@ Result<void> DedupeStore::load() {
     if (sqlite3_column_type(st, 4) == SQLITE_BLOB) {
       auto keys = blob_keys(sqlite3_column_blob(st, 4), sqlite3_column_bytes(st, 4));
       if (!keys.empty()) windows_[num] = std::move(keys);
+    }
+    if (sqlite3_column_type(st, 5) == SQLITE_BLOB) {
+      // Triples (source fingerprint, item key, content fingerprint), sorted.
+      auto words = blob_keys(sqlite3_column_blob(st, 5), sqlite3_column_bytes(st, 5));
+      std::vector<WindowFingerprint> fps;
+      fps.reserve(words.size() / 3);
+      for (std::size_t i = 0; i + 2 < words.size(); i += 3)
+        fps.push_back({words[i], words[i + 1], words[i + 2]});
+      if (!fps.empty()) window_fingerprints_[num] = std::move(fps);
     }
   }
   sqlite3_finalize(st);
@@ -715,7 +740,10 @@ void DedupeStore::acknowledge(const std::string& item_id, const std::string& sou
 void DedupeStore::release(const std::string& item_id) { in_flight_.erase(item_id); }
 
 void DedupeStore::touch(const std::string& item_id, const std::string& /*source_id*/) {
-  const auto key = item_key(item_id);
+  touch_key(item_key(item_id));
+}
+
+void DedupeStore::touch_key(std::uint64_t key) {
   auto* slot = marks_.find(key);
   if (slot == nullptr) return;
   // Last-seen is kept to the hour (rounded up): a touch within the same hour
@@ -735,10 +763,73 @@ void DedupeStore::set_window(const std::string& source_id, const std::vector<std
     keys.push_back(item_key(id));
     touch(id, source_id);
   }
+  store_window(num, std::move(keys), {});
+}
+
+void DedupeStore::set_window(const std::string& source_id, const std::vector<WindowEntry>& items,
+                             const std::vector<std::uint64_t>& unchanged) {
+  const auto num = source_num(source_id);
+  std::vector<std::uint64_t> keys;
+  std::vector<WindowFingerprint> fps;
+  keys.reserve(items.size() + unchanged.size());
+  for (const auto& item : items) {
+    const auto key = item_key(item.item_id);
+    keys.push_back(key);
+    touch_key(key);
+    if (item.source_fingerprint != 0)
+      fps.push_back({item.source_fingerprint, key, fingerprint(item.content_hash)});
+  }
+  if (!unchanged.empty()) {
+    if (auto it = window_fingerprints_.find(num); it != window_fingerprints_.end()) {
+      const auto& previous = it->second;
+      for (const auto fp : unchanged) {
+        auto at = std::lower_bound(
+            previous.begin(), previous.end(), fp,
+            [](const WindowFingerprint& w, std::uint64_t v) { return w.source_fingerprint < v; });
+        if (at == previous.end() || at->source_fingerprint != fp) continue;
+        keys.push_back(at->key);
+        touch_key(at->key);
+        fps.push_back(*at);
+      }
+    }
+  }
+  store_window(num, std::move(keys), std::move(fps));
+}
+
+void DedupeStore::store_window(std::uint16_t num, std::vector<std::uint64_t> keys,
+                               std::vector<WindowFingerprint> fps) {
   std::sort(keys.begin(), keys.end());
   keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
   windows_[num] = std::move(keys);
+  std::sort(fps.begin(), fps.end(), [](const WindowFingerprint& a, const WindowFingerprint& b) {
+    return a.source_fingerprint < b.source_fingerprint;
+  });
+  fps.erase(std::unique(fps.begin(), fps.end(),
+                        [](const WindowFingerprint& a, const WindowFingerprint& b) {
+                          return a.source_fingerprint == b.source_fingerprint;
+                        }),
+            fps.end());
+  if (fps.empty()) {
+    window_fingerprints_.erase(num);
+  } else {
+    window_fingerprints_[num] = std::move(fps);
+  }
   dirty_windows_.insert(num);
+}
+
+std::shared_ptr<const std::unordered_set<std::uint64_t>> DedupeStore::unchanged_fingerprints(
+    const std::string& source_id) const {
+  auto out = std::make_shared<std::unordered_set<std::uint64_t>>();
+  const auto num = find_source_num(source_id);
+  if (!num) return out;
+  auto it = window_fingerprints_.find(*num);
+  if (it == window_fingerprints_.end()) return out;
+  out->reserve(it->second.size());
+  for (const auto& w : it->second) {
+    const auto* slot = marks_.find(w.key);
+    if (slot != nullptr && slot->fingerprint == w.content) out->insert(w.source_fingerprint);
+  }
+  return out;
 }
 
 std::size_t DedupeStore::window_size(const std::string& source_id) const {
@@ -869,9 +960,21 @@ Result<void> DedupeStore::flush() {
   }
   for (const auto num : dirty_windows_) {
     if (!ok) break;
-    Query q(db.prepare("UPDATE sources SET window_keys = ?2, updated_at = ?3 WHERE source_num = ?1"));
-    check(
-        q.bind(1, static_cast<std::int64_t>(num)).bind_blob(2, keys_blob(windows_[num])).bind(3, now).run());
+    std::vector<std::uint64_t> words;
+    if (auto it = window_fingerprints_.find(num); it != window_fingerprints_.end()) {
+      words.reserve(it->second.size() * 3);
+      for (const auto& w : it->second) words.insert(words.end(), {w.source_fingerprint, w.key, w.content});
+    }
+    Query q(
+        db.prepare("UPDATE sources SET window_keys = ?2, window_fingerprints = ?3, updated_at = ?4 WHERE "
+                   "source_num = ?1"));
+    q.bind(1, static_cast<std::int64_t>(num)).bind_blob(2, keys_blob(windows_[num]));
+    if (words.empty()) {
+      q.bind(3, std::optional<std::string>());
+    } else {
+      q.bind_blob(3, keys_blob(words));
+    }
+    check(q.bind(4, now).run());
   }
   for (const auto& [url_key, item_id] : pending_urls_) {
     if (!ok) break;
@@ -1078,11 +1181,13 @@ Result<std::size_t> DedupeStore::reset_source(const std::string& source_id) {
   if (!removed) return removed;
   {
     Query q(db_->prepare(
-        "UPDATE sources SET etag = NULL, last_modified = NULL, window_keys = NULL WHERE source_num = ?1"));
+        "UPDATE sources SET etag = NULL, last_modified = NULL, window_keys = NULL, window_fingerprints = NULL"
+        " WHERE source_num = ?1"));
     if (!q.bind(1, static_cast<std::int64_t>(*num)).run()) return make_error(Errc::storage, db_->errmsg());
   }
   validators_.erase(source_id);
   windows_.erase(*num);
+  window_fingerprints_.erase(*num);
   return keys.size();
 }
 
@@ -1110,6 +1215,7 @@ Result<std::size_t> DedupeStore::reset_all() {
   validators_.clear();
   dirty_validators_.clear();
   windows_.clear();
+  window_fingerprints_.clear();
   dirty_windows_.clear();
   pending_urls_.clear();
   pending_simhashes_.clear();

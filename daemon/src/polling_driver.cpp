@@ -161,7 +161,12 @@ asio::awaitable<bool> PollingDriver::poll_once(Source& source) {
   const auto& spec = source.spec;
   const auto started = std::chrono::steady_clock::now();
   const auto validators = store_.validators(spec.id);
-  PollContext ctx{fetcher_, std::chrono::system_clock::now(), validators.etag, validators.last_modified};
+  PollContext ctx{fetcher_,
+                  std::chrono::system_clock::now(),
+                  validators.etag,
+                  validators.last_modified,
+                  store_.unchanged_fingerprints(spec.id),
+                  compute_};
   ++totals_.sources_polled;
   auto result = co_await source.connector->poll(ctx);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -199,7 +204,8 @@ asio::awaitable<bool> PollingDriver::poll_once(Source& source) {
   const UnixMillis fetched_at =
       std::chrono::duration_cast<std::chrono::milliseconds>(ctx.now.time_since_epoch()).count();
   std::size_t duplicates = 0;
-  std::vector<std::string> window;  // every item the source shows now: protected from expiry
+  // Every item the source shows now: protected from expiry.
+  std::vector<DedupeStore::WindowEntry> window;
   window.reserve(polled.posts.size() + polled.comments.size());
   // Everything an event carries besides the item itself.
   auto stamp = [&](Event& event, EventType type, const DedupeDecision& decision) {
@@ -211,7 +217,7 @@ asio::awaitable<bool> PollingDriver::poll_once(Source& source) {
     event.event_id = make_event_id(event);
   };
   auto consider = [&](Event& event, const char* kind) -> bool {
-    window.push_back(event.item_id());
+    window.push_back({event.item_id(), event.source_fingerprint(), event.content_hash()});
     const auto decision = store_.classify(event.item_id(), event.content_hash());
     if (decision.kind == DedupeDecision::Kind::duplicate) {
       ++duplicates;
@@ -284,7 +290,23 @@ asio::awaitable<bool> PollingDriver::poll_once(Source& source) {
     stamp(event, EventType::deleted, decision);
     events.push_back(std::move(event));
   }
-  store_.set_window(spec.id, window);
+  // Skipped by the connector as byte-for-byte what was acknowledged: duplicates.
+  std::vector<std::uint64_t> unchanged;
+  unchanged.reserve(polled.unchanged.size());
+  double unchanged_posts = 0;
+  for (const auto& item : polled.unchanged) {
+    unchanged.push_back(item.source_fingerprint);
+    if (item.kind == EventKind::post) ++unchanged_posts;
+  }
+  duplicates += unchanged.size();
+  totals_.duplicates += unchanged.size();
+  totals_.unchanged += unchanged.size();
+  if (unchanged_posts > 0) metrics_.count_item(spec.id, "post", "duplicate", unchanged_posts);
+  if (unchanged.size() > static_cast<std::size_t>(unchanged_posts)) {
+    metrics_.count_item(spec.id, "comment", "duplicate",
+                        static_cast<double>(unchanged.size()) - unchanged_posts);
+  }
+  store_.set_window(spec.id, window, unchanged);
   if (delivery_ == DeliveryMode::exactly_once && !events.empty()) {
     std::vector<OutboxEntry> entries;
     entries.reserve(events.size());

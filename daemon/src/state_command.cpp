@@ -123,9 +123,10 @@ int inspect(const Config& config, const StateArgs& args, std::ostream& out, std:
   }
   const bool v1 = db.version() == 1;
   out << "format: " << db.version()
-      << (v1 ? " (migrated to " + std::to_string(DedupeStore::kFormatVersion) +
-                   " when postwire next opens it)"
-             : std::string(" (current)"))
+      << (db.version() < DedupeStore::kFormatVersion
+              ? " (migrated to " + std::to_string(DedupeStore::kFormatVersion) +
+                    " when postwire next opens it)"
+              : std::string(" (current)"))
       << "\n";
   out << "file size: " << size_of(path) << " bytes (+ " << size_of(path.string() + "-wal") << " bytes WAL)\n";
 

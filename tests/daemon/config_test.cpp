@@ -51,6 +51,22 @@ TEST(Config, MinimalConfigGetsDefaults) {
   EXPECT_EQ(c.sources[0].url, "https://example.com/feed");
 }
 
+TEST(Config, WorkersDefaultToOnePerCoreAndAreBounded) {
+  TempDir dir;
+  auto r = load(dir, kMinimal);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.config->workers, 0U);
+  r = load(dir, std::string(kMinimal) + "workers: 3\n");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.config->workers, 3U);
+  for (const char* bad : {"-1", "many", "1000"}) {
+    r = load(dir, std::string(kMinimal) + "workers: " + bad + "\n");
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_NE(r.errors[0].message.find("workers"), std::string::npos) << r.errors[0].to_string();
+    EXPECT_EQ(r.errors[0].line, 8);
+  }
+}
+
 TEST(Config, UnknownKeysAreErrorsWithLineAndColumn) {
   TempDir dir;
   auto r = load(dir, std::string(kMinimal) + "    colour: blue\nfrobnicate: 1\n");

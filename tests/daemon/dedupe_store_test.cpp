@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <random>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <unistd.h>
 
@@ -271,7 +272,7 @@ TEST(DedupeStore, MigratesAFormat1Store) {
     EXPECT_EQ(store->validators("blog").etag, "\"e1\"");
     EXPECT_EQ(store->validators("blog").last_modified, "Sun, 22 Jul 2007 16:09:00 GMT");
   }
-  EXPECT_EQ(pragma(dir / "state.db", "PRAGMA user_version"), 2);
+  EXPECT_EQ(pragma(dir / "state.db", "PRAGMA user_version"), DedupeStore::kFormatVersion);
   EXPECT_EQ(pragma(dir / "state.db", "SELECT count(*) FROM sqlite_master WHERE name = 'items_v1'"), 0);
   auto again = open_ok(dir.path());
   ASSERT_TRUE(again);
@@ -388,6 +389,77 @@ TEST(DedupeStore, ItemsInASourceWindowNeverExpire) {
   store->set_window("s", {});
   EXPECT_EQ(store->expire(clock.now + 240h).expired, 1U);
   EXPECT_EQ(store->size(), 0U);
+}
+
+TEST(DedupeStore, UnchangedFingerprintsNameOnlyAcknowledgedContent) {
+  TempDir dir;
+  const auto a = make_comment_id("s", "a");
+  const auto b = make_comment_id("s", "b");
+  const auto c = make_comment_id("s", "c");
+  const auto d = make_comment_id("s", "d");
+  const auto h1 = make_content_hash("", "one");
+  const auto h2 = make_content_hash("", "two");
+  {
+    auto store = open_ok(dir.path());
+    store->acknowledge(a, "s", h1, 1);  // acknowledged as what its bytes gave
+    store->acknowledge(b, "s", h1, 1);  // acknowledged, but its bytes now give h2 (edit in flight)
+    store->mark_in_flight(c, h1, 1);    // never acknowledged
+    store->set_window("s", {{a, 11, h1}, {b, 12, h2}, {c, 13, h1}, {d, 0, h1}}, {});
+    const auto known = store->unchanged_fingerprints("s");
+    EXPECT_EQ(*known, (std::unordered_set<std::uint64_t>{11}));
+    EXPECT_TRUE(store->unchanged_fingerprints("other")->empty());
+    ASSERT_TRUE(store->flush());
+  }
+  // Persisted with the window; an item named only by its fingerprint stays in the
+  // window (and keeps its fingerprint) while fingerprints not in the window are ignored.
+  auto store = open_ok(dir.path());
+  EXPECT_EQ(*store->unchanged_fingerprints("s"), (std::unordered_set<std::uint64_t>{11}));
+  store->set_window("s", {}, {11, 99});
+  EXPECT_EQ(store->window_size("s"), 1U);
+  EXPECT_EQ(*store->unchanged_fingerprints("s"), (std::unordered_set<std::uint64_t>{11}));
+  // An edit acknowledged later makes the new bytes' fingerprint current.
+  store->acknowledge(b, "s", h2, 2);
+  store->set_window("s", {{b, 12, h2}}, {11});
+  EXPECT_EQ(*store->unchanged_fingerprints("s"), (std::unordered_set<std::uint64_t>{11, 12}));
+  // Forgotten with the source.
+  ASSERT_TRUE(store->reset_source("s"));
+  EXPECT_TRUE(store->unchanged_fingerprints("s")->empty());
+}
+
+TEST(DedupeStore, MigratesAFormat2StoreAddingWindowFingerprints) {
+  TempDir dir;
+  const auto id = make_post_id("blog", "1");
+  const auto h = make_content_hash("t", "one");
+  {
+    auto store = open_ok(dir.path());
+    store->acknowledge(id, "blog", h, 1);
+    store->set_window("blog", {id});
+    ASSERT_TRUE(store->flush());
+  }
+  {
+    // What format 2 looked like: no window_fingerprints column.
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir / "state.db").c_str(), &db), SQLITE_OK);
+    char* err = nullptr;
+    ASSERT_EQ(sqlite3_exec(db, "ALTER TABLE sources DROP COLUMN window_fingerprints; PRAGMA user_version=2;",
+                           nullptr, nullptr, &err),
+              SQLITE_OK)
+        << (err ? err : "");
+    sqlite3_close(db);
+  }
+  {
+    auto store = open_ok(dir.path());
+    ASSERT_TRUE(store);
+    EXPECT_EQ(store->classify(id, h).kind, Kind::duplicate);
+    EXPECT_EQ(store->window_size("blog"), 1U);
+    EXPECT_TRUE(store->unchanged_fingerprints("blog")->empty());
+    store->set_window("blog", {{id, 5, h}}, {});
+    ASSERT_TRUE(store->flush());
+  }
+  EXPECT_EQ(pragma(dir / "state.db", "PRAGMA user_version"), DedupeStore::kFormatVersion);
+  EXPECT_EQ(pragma(dir / "state.db", "SELECT value FROM meta WHERE name = 'migrated_from'"), 2);
+  auto again = open_ok(dir.path());
+  EXPECT_EQ(*again->unchanged_fingerprints("blog"), (std::unordered_set<std::uint64_t>{5}));
 }
 
 TEST(DedupeStore, EvictsTheOldestBeyondMaxItemsButNeverWindowItems) {

@@ -66,7 +66,7 @@ TEST_F(StateCommand, InspectSummarisesTheStore) {
   seed();
   const auto r = state({"inspect", "--config", config});
   ASSERT_EQ(r.code, kExitOk) << r.err;
-  EXPECT_NE(r.out.find("format: 2 (current)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("format: 3 (current)"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("items: 3"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("file size: "), std::string::npos);
   EXPECT_NE(r.out.find("in use: no"), std::string::npos);

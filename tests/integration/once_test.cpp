@@ -221,7 +221,8 @@ TEST_F(OnceTest, PublishesPostsAndCommentsPerTheEventContract) {
   ASSERT_TRUE(summary_json.is_object()) << r.out;
   std::set<std::string> keys;
   for (const auto& item : summary_json.items()) keys.insert(item.key());
-  EXPECT_EQ(keys, (std::set<std::string>{"sources", "published", "duplicates", "errors", "dead_lettered"}))
+  EXPECT_EQ(keys, (std::set<std::string>{"sources", "published", "duplicates", "unchanged", "errors",
+                                         "dead_lettered"}))
       << r.out;
 
   const auto posts = consume_all(broker_.bootstrap(), kPosts);

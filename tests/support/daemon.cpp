@@ -60,6 +60,7 @@ std::optional<OnceSummary> parse_once_summary(const std::string& out) {
     summary.sources = get("sources");
     summary.published = get("published");
     summary.duplicates = get("duplicates");
+    summary.unchanged = get("unchanged");
     summary.errors = get("errors");
     summary.dead_lettered = get("dead_lettered");
     found = summary;

@@ -40,6 +40,7 @@ struct OnceSummary {
   long sources = -1;
   long published = -1;
   long duplicates = -1;
+  long unchanged = -1;
   long errors = -1;
   long dead_lettered = -1;
 };

@@ -38,7 +38,7 @@ Result<PollBatch> poll(const SourceSpec& spec, MapFetcher& fetcher) {
   boost::asio::co_spawn(
       io,
       [&]() -> boost::asio::awaitable<void> {
-        PollContext ctx{fetcher, std::chrono::system_clock::now(), std::nullopt, std::nullopt};
+        PollContext ctx{fetcher, std::chrono::system_clock::now(), std::nullopt, std::nullopt, nullptr};
         out.emplace(co_await (*connector)->poll(ctx));
       },
       boost::asio::detached);

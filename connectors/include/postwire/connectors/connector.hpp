@@ -4,16 +4,19 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include <yaml-cpp/yaml.h>
 #include <boost/asio/awaitable.hpp>
 
+#include "postwire/connectors/compute_pool.hpp"
 #include "postwire/connectors/fetcher.hpp"
 #include "postwire/schema/event.hpp"
 #include "postwire/schema/result.hpp"
@@ -57,12 +60,20 @@ struct DeletedItem {
   std::optional<UnixSeconds> deleted_at;
 };
 
+struct UnchangedItem {
+  EventKind kind = EventKind::comment;
+  std::uint64_t source_fingerprint = 0;
+};
+
 struct PollBatch {
   std::optional<std::string> source_title;
   std::vector<PostData> posts;        // finalized (ids and hashes set), document order
   std::vector<CommentData> comments;  // finalized, grouped by post, document order
   std::vector<DeletedItem> deletions;
   std::vector<ItemFailure> failures;
+  // Items found unchanged (PollContext::unchanged) and therefore not normalised
+  // again: the driver counts them as duplicates and keeps them in the source's window.
+  std::vector<UnchangedItem> unchanged;
   bool not_modified = false;  // the source answered 304
   // HTTP validators of this fetch. The driver hands them back in the next
   // PollContext only once every event of this batch was acknowledged, so a
@@ -76,6 +87,13 @@ struct PollContext {
   std::chrono::system_clock::time_point now;
   std::optional<std::string> etag;  // from the last fully acknowledged poll
   std::optional<std::string> last_modified;
+  // Source fingerprints of the items in the source's window whose acknowledged
+  // content is what those very bytes produced (DedupeStore::unchanged_fingerprints).
+  // A connector may skip normalising such an item and list it in
+  // PollBatch::unchanged instead; the outcome would be "duplicate" anyway.
+  std::shared_ptr<const std::unordered_set<std::uint64_t>> unchanged;
+  // Where parsing and normalising run (run_compute); null: on the calling thread.
+  ComputePool* compute = nullptr;
 };
 
 class Connector {

@@ -36,6 +36,7 @@ struct Config {
   std::filesystem::path file;  // the config file as given
   std::filesystem::path state_dir;
   std::chrono::milliseconds shutdown_timeout{std::chrono::seconds(30)};
+  std::size_t workers = 0;  // parse/normalise threads; 0: one per CPU core
   std::string log_level = "info";
   std::string log_format = "text";
   std::string admin_listen = "127.0.0.1:9464";

@@ -135,7 +135,7 @@ class MarkTable {
 
 class DedupeStore {
  public:
-  static constexpr int kFormatVersion = 2;
+  static constexpr int kFormatVersion = 3;
 
   // Opens (or creates) <state_dir>/state.db, taking <state_dir>/state.lock.
   // Errors (Errc::storage), never a silent fresh start: the directory is locked
@@ -166,7 +166,23 @@ class DedupeStore {
   // The items visible in the source's latest successful poll. They are never
   // expired or evicted while they stay in the window, and are touched. Written at flush().
   void set_window(const std::string& source_id, const std::vector<std::string>& item_ids);
+  // The same, for items that carry source fingerprints (PostData::source_fingerprint):
+  // each entry remembers which bytes gave which content, and `unchanged` names
+  // items of the previous window by fingerprint alone (a connector skipped them).
+  struct WindowEntry {
+    std::string item_id;
+    std::uint64_t source_fingerprint = 0;  // 0: none
+    std::string content_hash;
+  };
+  void set_window(const std::string& source_id, const std::vector<WindowEntry>& items,
+                  const std::vector<std::uint64_t>& unchanged);
   std::size_t window_size(const std::string& source_id) const;
+  // Source fingerprints of the source's window items whose acknowledged content is
+  // the content those bytes produced: such an item, seen again byte for byte, can
+  // only be a duplicate (docs/state.md, "Unchanged items"). Items never acknowledged,
+  // acknowledged with other content, or expired are not in it.
+  std::shared_ptr<const std::unordered_set<std::uint64_t>> unchanged_fingerprints(
+      const std::string& source_id) const;
 
   // Removes items whose last_seen + ttl(source) < now, except window items,
   // then the oldest (by last-seen) beyond max_items, again never window items.
@@ -216,6 +232,11 @@ class DedupeStore {
 
  private:
   explicit DedupeStore(StoreOptions options);
+  struct WindowFingerprint {
+    std::uint64_t source_fingerprint;
+    std::uint64_t key;
+    std::uint64_t content;  // fingerprint(content_hash)
+  };
   struct PendingWrite {
     std::string item_id;
     std::string source_id;
@@ -225,6 +246,8 @@ class DedupeStore {
   struct Db;
   Result<void> load();
   Result<void> migrate_v1();
+  void touch_key(std::uint64_t key);
+  void store_window(std::uint16_t num, std::vector<std::uint64_t> keys, std::vector<WindowFingerprint> fps);
   std::optional<std::string> stored_hash(std::uint64_t key, const std::string& item_id) const;
   std::int64_t stored_version(std::uint64_t key) const;
   std::uint16_t source_num(const std::string& source_id);
@@ -249,6 +272,8 @@ class DedupeStore {
   std::unordered_map<std::string, SourceValidators> validators_;
   std::vector<std::string> dirty_validators_;
   std::unordered_map<std::uint16_t, std::vector<std::uint64_t>> windows_;  // sorted keys
+  // Per source, sorted by source fingerprint; persisted with the window.
+  std::unordered_map<std::uint16_t, std::vector<WindowFingerprint>> window_fingerprints_;
   std::unordered_set<std::uint16_t> dirty_windows_;
   std::unordered_map<std::uint64_t, std::string> pending_urls_;
   std::vector<std::pair<std::uint64_t, std::string>> pending_simhashes_;

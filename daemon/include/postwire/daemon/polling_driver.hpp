@@ -32,6 +32,7 @@ struct RunTotals {
   std::uint64_t produced = 0;
   std::uint64_t published = 0;  // post and comment events acknowledged
   std::uint64_t duplicates = 0;
+  std::uint64_t unchanged = 0;      // of the duplicates: skipped by the connector before normalising
   std::uint64_t undelivered = 0;    // delivery reports that failed
   std::uint64_t dead_lettered = 0;  // dead-letter events acknowledged
   std::uint64_t cross_source = 0;   // syndicated copies seen (marked or dropped)
@@ -45,6 +46,8 @@ class PollingDriver {
                 const ConnectorRegistry& registry, Fetcher& fetcher, DedupeStore& store,
                 KafkaPublisher& publisher, Metrics& metrics);
   ~PollingDriver();
+  // Connectors parse and normalise on this pool (PollContext::compute); unset: on the loop's thread.
+  void set_compute_pool(ComputePool* pool) { compute_ = pool; }
 
   // Daemon mode: one coroutine per source on the loop, polling every interval.
   void start(const std::vector<SourceSpec>& sources);
@@ -89,6 +92,7 @@ class PollingDriver {
   Fetcher& fetcher_;
   DedupeStore& store_;
   KafkaPublisher& publisher_;
+  ComputePool* compute_ = nullptr;
   Metrics& metrics_;
   AckObserver observer_;
   std::map<std::string, std::shared_ptr<Source>> sources_;

@@ -48,6 +48,10 @@ struct PostData {
   std::optional<std::string> duplicate_of;  // id of the first copy of a syndicated story
   std::string content_hash;                 // "sha256:<hex>" over the normalised title and text
   std::vector<std::string> quality;         // flags such as "date_missing_zone"; empty when clean
+  // XXH3 of the source bytes the item was normalised from and of everything else
+  // that decides its id and content (docs/state.md, "unchanged items"); 0 when the
+  // connector does not compute one. Internal: never published.
+  std::uint64_t source_fingerprint = 0;
 };
 
 struct CommentData {
@@ -66,6 +70,7 @@ struct CommentData {
   std::optional<UnixSeconds> updated_at;
   std::string content_hash;
   std::vector<std::string> quality;
+  std::uint64_t source_fingerprint = 0;  // as PostData::source_fingerprint
 };
 
 enum class EventKind { post, comment };
@@ -91,6 +96,9 @@ struct Event {
   const std::string& item_id() const { return kind == EventKind::post ? post.id : comment.id; }
   const std::string& content_hash() const {
     return kind == EventKind::post ? post.content_hash : comment.content_hash;
+  }
+  std::uint64_t source_fingerprint() const {
+    return kind == EventKind::post ? post.source_fingerprint : comment.source_fingerprint;
   }
   const char* schema_name() const {
     return kind == EventKind::post ? "postwire.post/v1" : "postwire.comment/v1";
