@@ -246,7 +246,7 @@ int command_once(const CommonOptions& options) {
       },
       asio::detached);
   rt.io.run();
-  if (auto r = rt.store->flush(); !r) {
+  if (auto r = rt.driver->commit(); !r) {
     spdlog::error("state not saved: {}", r.error().message);
     return kExitUndelivered;
   }
@@ -362,7 +362,7 @@ int command_run(const CommonOptions& options) {
   tick();
   rt.driver->start(config->sources);
   rt.io.run();
-  if (auto r = rt.store->flush(); !r) {
+  if (auto r = rt.driver->commit(); !r) {
     spdlog::error("state not saved at shutdown: {}", r.error().message);
     return kExitUndelivered;
   }

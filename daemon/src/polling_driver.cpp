@@ -323,7 +323,16 @@ asio::awaitable<bool> PollingDriver::poll_once(Source& source) {
     }
   }
   const std::size_t fresh = events.size();
-  for (auto& event : events) co_await publish(batch, std::move(event));
+  // Serialising is pure CPU work on the batch's own events: done on the compute pool.
+  auto serialise = [&events]() {
+    std::vector<std::string> payloads;
+    payloads.reserve(events.size());
+    for (const auto& e : events) payloads.push_back(to_json(e));
+    return payloads;
+  };
+  std::vector<std::string> payloads = co_await run_compute(compute_, std::move(serialise));
+  for (std::size_t i = 0; i < events.size(); ++i)
+    co_await publish(batch, std::move(events[i]), std::move(payloads[i]));
   for (const auto& failure : polled.failures) {
     metrics_.count_item(spec.id, "item", "invalid");
     metrics_.count_source_error(spec.id, failure.reason);
@@ -338,12 +347,12 @@ asio::awaitable<bool> PollingDriver::poll_once(Source& source) {
   co_return true;
 }
 
-asio::awaitable<void> PollingDriver::publish(std::shared_ptr<Batch> batch, Event event) {
+asio::awaitable<void> PollingDriver::publish(std::shared_ptr<Batch> batch, Event event, std::string payload) {
   const bool is_post = event.kind == EventKind::post;
   OutgoingMessage message;
   message.topic = is_post ? kafka_.topic_posts : kafka_.topic_comments;
   message.key = event.thread_key();
-  message.payload = to_json(event);
+  message.payload = std::move(payload);
   const std::string ce_time = format_rfc3339_millis(event.fetched_at);
   message.headers = {
       {"ce_specversion", "1.0"},
@@ -439,25 +448,47 @@ void PollingDriver::finish_batch(Batch& batch) {
   if (--batch.outstanding > 0) return;
   // Every event of the poll has its delivery report.
   if (!batch.failed) store_.set_validators(batch.source_id, batch.validators);
+  commit_acked_events_.insert(commit_acked_events_.end(), batch.acked_event_ids.begin(),
+                              batch.acked_event_ids.end());
+  batch.acked_event_ids.clear();
+  ++commit_batches_;
+  // Group commit: delivery reports arrive in bursts, so the batches they complete
+  // in one turn of the loop share one transaction instead of one each.
+  if (commit_posted_) return;
+  commit_posted_ = true;
+  asio::post(io_, [this] {
+    if (!commit_posted_) return;  // commit() ran in between
+    (void)commit();
+  });
+}
+
+Result<void> PollingDriver::commit() {
+  commit_posted_ = false;
+  if (commit_batches_ == 0) return store_.flush();
   crash_point(CrashPoint::committing);
+  const std::size_t batches = std::exchange(commit_batches_, 0);
   if (auto r = store_.flush(); !r) {
+    commit_batches_ += batches;  // still pending in the store: the next commit retries them
     metrics_.publish_errors.Add({{"reason", "state_write"}}).Increment();
-    spdlog::error("source={} state not saved (will retry): reason=storage {}", batch.source_id,
+    spdlog::error("state of {} acknowledged polls not saved (will retry): reason=storage {}", batches,
                   r.error().message);
-  } else if (delivery_ == DeliveryMode::exactly_once) {
+    return r;
+  }
+  if (delivery_ == DeliveryMode::exactly_once) {
     // Only now, with the marks on disk, may the recovery scan start past these offsets.
     std::vector<std::string> done;
-    done.swap(batch.acked_event_ids);
+    done.swap(commit_acked_events_);
     std::vector<PartitionOffset> marks;
     for (const auto& [tp, next] : acked_offsets_) marks.push_back(PartitionOffset{tp.first, tp.second, next});
     if (auto w = store_.record_watermarks(marks); !w) {
-      spdlog::error("source={} watermarks not saved: reason=storage {}", batch.source_id, w.error().message);
+      spdlog::error("watermarks not saved: reason=storage {}", w.error().message);
     }
     if (auto c = store_.clear_outbox(done); !c) {
-      spdlog::error("source={} outbox not cleared: reason=storage {}", batch.source_id, c.error().message);
+      spdlog::error("outbox not cleared: reason=storage {}", c.error().message);
     }
   }
   metrics_.state_items.Set(static_cast<double>(store_.size()));
+  return {};
 }
 
 namespace {

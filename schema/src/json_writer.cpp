@@ -1,5 +1,8 @@
 #include "postwire/schema/json_writer.hpp"
 
+#include <cstdint>
+#include <cstring>
+
 #include <charconv>
 
 namespace postwire {
@@ -51,6 +54,20 @@ std::size_t append_json_string(std::string& out, std::string_view text) {
     if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
       // Copy the longest plain ASCII run in one go: the common case.
       std::size_t j = i + 1;
+      // Eight bytes at a time while none needs escaping or is non-ASCII.
+      constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+      constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
+      while (j + 8 <= text.size()) {
+        std::uint64_t w;
+        std::memcpy(&w, text.data() + j, 8);
+        const std::uint64_t quote = w ^ (kOnes * '"');
+        const std::uint64_t backslash = w ^ (kOnes * '\\');
+        const std::uint64_t control = (w - kOnes * 0x20) & ~w;  // a byte < 0x20 (no false negatives)
+        const std::uint64_t is_quote = (quote - kOnes) & ~quote;
+        const std::uint64_t is_backslash = (backslash - kOnes) & ~backslash;
+        if ((control | is_quote | is_backslash | w) & kHigh) break;
+        j += 8;
+      }
       while (j < text.size()) {
         const auto d = static_cast<unsigned char>(text[j]);
         if (d < 0x20 || d >= 0x80 || d == '"' || d == '\\') break;

@@ -35,6 +35,15 @@ UnixSeconds unix_from_civil(int year, unsigned month, unsigned day, int hour, in
   return days * 86400 + hour * 3600 + minute * 60 + second;
 }
 
+namespace {
+
+void put2(char* p, unsigned v) {
+  p[0] = static_cast<char>('0' + v / 10);
+  p[1] = static_cast<char>('0' + v % 10);
+}
+
+}  // namespace
+
 std::string format_rfc3339(UnixSeconds t) {
   const std::int64_t days = floor_div(t, 86400);
   const std::int64_t secs = t - days * 86400;
@@ -42,18 +51,33 @@ std::string format_rfc3339(UnixSeconds t) {
   unsigned m = 0;
   unsigned d = 0;
   civil_from_days(days, y, m, d);
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02dZ", y, m, d, static_cast<int>(secs / 3600),
-                static_cast<int>(secs / 60 % 60), static_cast<int>(secs % 60));
-  return buf;
+  const auto hh = static_cast<unsigned>(secs / 3600);
+  const auto mm = static_cast<unsigned>(secs / 60 % 60);
+  const auto ss = static_cast<unsigned>(secs % 60);
+  if (y < 0 || y > 9999) {
+    char buf[48];
+    std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02u:%02u:%02uZ", y, m, d, hh, mm, ss);
+    return buf;
+  }
+  // Every event carries several timestamps: no printf on this path.
+  std::string out = "0000-00-00T00:00:00Z";
+  const auto year = static_cast<unsigned>(y);
+  put2(out.data(), year / 100);
+  put2(out.data() + 2, year % 100);
+  put2(out.data() + 5, m);
+  put2(out.data() + 8, d);
+  put2(out.data() + 11, hh);
+  put2(out.data() + 14, mm);
+  put2(out.data() + 17, ss);
+  return out;
 }
 
 std::string format_rfc3339_millis(UnixMillis t) {
   const std::int64_t secs = floor_div(t, 1000);
-  const auto ms = static_cast<int>(t - secs * 1000);
+  const auto ms = static_cast<unsigned>(t - secs * 1000);
   std::string s = format_rfc3339(secs);
-  char frac[8];
-  std::snprintf(frac, sizeof frac, ".%03d", ms);
+  const char frac[5] = {'.', static_cast<char>('0' + ms / 100), static_cast<char>('0' + ms / 10 % 10),
+                        static_cast<char>('0' + ms % 10), '\0'};
   s.insert(s.size() - 1, frac);
   return s;
 }

@@ -2,7 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
+#include <random>
 #include <string>
+#include <vector>
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
 
 namespace postwire {
 namespace {
@@ -21,6 +27,61 @@ constexpr const char* kUnrelated =
     "ingredient. Feed the starter the evening before, mix the dough in the morning, fold it every half hour "
     "and let it rise slowly in a cool kitchen. Bake it in a heavy pot with the lid on for the first twenty "
     "minutes so the crust stays thin and crackles as it cools on a rack by the open window.";
+
+// The definition, bit by bit: +1 for every shingle hash with the bit set, -1 otherwise.
+std::uint64_t reference_simhash(const std::string& text) {
+  std::vector<std::string> words;
+  std::string w;
+  for (char ch : text) {
+    auto c = static_cast<unsigned char>(ch);
+    if (c >= 'A' && c <= 'Z') c = static_cast<unsigned char>(c - 'A' + 'a');
+    if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c >= 0x80) {
+      w.push_back(static_cast<char>(c));
+    } else if (!w.empty()) {
+      words.push_back(w);
+      w.clear();
+    }
+  }
+  if (!w.empty()) words.push_back(w);
+  if (words.empty()) return 0;
+  std::vector<std::uint64_t> hashes;
+  for (const auto& word : words) hashes.push_back(XXH3_64bits(word.data(), word.size()));
+  std::array<int, 64> weights{};
+  auto add = [&](std::size_t from, std::size_t count) {
+    const std::uint64_t h = XXH3_64bits(&hashes[from], count * sizeof(std::uint64_t));
+    for (int bit = 0; bit < 64; ++bit) weights[static_cast<std::size_t>(bit)] += ((h >> bit) & 1U) ? 1 : -1;
+  };
+  if (hashes.size() < 3) {
+    add(0, hashes.size());
+  } else {
+    for (std::size_t i = 0; i + 3 <= hashes.size(); ++i) add(i, 3);
+  }
+  std::uint64_t out = 0;
+  for (int bit = 0; bit < 64; ++bit) {
+    if (weights[static_cast<std::size_t>(bit)] > 0) out |= 1ULL << bit;
+  }
+  return out;
+}
+
+TEST(Simhash, MatchesTheBitByBitDefinition) {
+  std::mt19937 rng(11);
+  const std::vector<std::string> vocabulary = {"the",        "Iraq",     "talks",     "ambassador",
+                                               "Zo\xC3\xAB", "2007",     "meeting",   "a",
+                                               "of",         "security", "officials", "Baghdad"};
+  // Lengths around the 255-shingle lane drain, and short texts of 1 and 2 words.
+  for (int len : {1, 2, 3, 4, 50, 254, 255, 256, 257, 258, 600, 2000}) {
+    for (int round = 0; round < 5; ++round) {
+      std::string text;
+      for (int i = 0; i < len; ++i) {
+        text += vocabulary[rng() % vocabulary.size()];
+        text += (rng() % 7 == 0) ? ", " : " ";
+      }
+      EXPECT_EQ(simhash64(text), reference_simhash(text)) << len;
+    }
+  }
+  EXPECT_EQ(simhash64(kArticle), reference_simhash(kArticle));
+  EXPECT_EQ(simhash64(""), 0U);
+}
 
 TEST(Simhash, IdenticalTextIsDistanceZero) {
   EXPECT_EQ(hamming(simhash64(kArticle), simhash64(kArticle)), 0);

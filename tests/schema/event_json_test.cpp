@@ -1,7 +1,13 @@
 #include "postwire/schema/event_json.hpp"
 
 #include <gtest/gtest.h>
+
+#include <cstdio>
+
+#include <ctime>
+
 #include <nlohmann/json.hpp>
+#include <random>
 
 #include "postwire/schema/ids.hpp"
 #include "postwire/schema/json_writer.hpp"
@@ -121,6 +127,36 @@ TEST(EventJson, DeadLetterFollowsItsSchema) {
   EXPECT_TRUE(j["source"]["title"].is_null());
 }
 
+TEST(JsonWriter, EscapesRoundTripAtEveryOffset) {
+  // The plain-run scan reads eight bytes at a time: put every character that
+  // needs care at every position around those words and parse the result back.
+  std::mt19937 rng(3);
+  const std::string specials = std::string("\"\\\n\r\t\x01\x1f\x7f", 8) + "\xC3\xA9" + "\xE2\x82\xAC";
+  for (int round = 0; round < 20000; ++round) {
+    std::string text;
+    const int len = static_cast<int>(rng() % 40);
+    for (int i = 0; i < len; ++i) {
+      if (rng() % 6 == 0) {
+        const std::size_t k = rng() % 10;  // one of the specials, multi-byte ones whole
+        if (k < 8) {
+          text.push_back(specials[k]);
+        } else if (k == 8) {
+          text += "\xC3\xA9";
+        } else {
+          text += "\xE2\x82\xAC";
+        }
+      } else {
+        text.push_back(static_cast<char>(' ' + rng() % 95));
+      }
+    }
+    std::string out;
+    EXPECT_EQ(append_json_string(out, text), 0U);
+    const auto parsed = nlohmann::json::parse(out, nullptr, false);
+    ASSERT_FALSE(parsed.is_discarded()) << out;
+    ASSERT_EQ(parsed.get<std::string>(), text) << out;
+  }
+}
+
 TEST(JsonWriter, Utf8Validation) {
   EXPECT_TRUE(is_valid_utf8("plain"));
   EXPECT_TRUE(is_valid_utf8("\xE2\x82\xAC \xF0\x9F\x98\x80"));
@@ -136,6 +172,31 @@ TEST(Time, FormatsAndRoundTripsCivilDates) {
   EXPECT_EQ(format_rfc3339(unix_from_civil(2000, 2, 29, 23, 59, 59)), "2000-02-29T23:59:59Z");
   EXPECT_EQ(format_rfc3339(unix_from_civil(1969, 12, 31, 23, 59, 59)), "1969-12-31T23:59:59Z");
   EXPECT_EQ(format_rfc3339_millis(-1), "1969-12-31T23:59:59.999Z");
+}
+
+TEST(Time, FormatsEveryYearAsTheCLibraryDoes) {
+  // Years 1..9999 are written digit by digit; compare with gmtime_r + strftime.
+  std::mt19937_64 rng(7);
+  const std::int64_t first = unix_from_civil(1, 1, 1, 0, 0, 0);
+  const std::int64_t last = unix_from_civil(9999, 12, 31, 23, 59, 59);
+  for (int i = 0; i < 200000; ++i) {
+    const std::int64_t t =
+        first + static_cast<std::int64_t>(rng() % static_cast<std::uint64_t>(last - first));
+    const auto tt = static_cast<std::time_t>(t);
+    std::tm tm{};
+    ASSERT_NE(gmtime_r(&tt, &tm), nullptr);
+    char want[96];
+    std::snprintf(want, sizeof want, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    ASSERT_EQ(format_rfc3339(t), want) << t;
+    const auto ms = static_cast<int>(rng() % 1000);
+    char want_ms[96];
+    std::snprintf(want_ms, sizeof want_ms, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+    ASSERT_EQ(format_rfc3339_millis(t * 1000 + ms), want_ms) << t;
+  }
+  // Outside four digits the slow path still answers.
+  EXPECT_EQ(format_rfc3339(unix_from_civil(10000, 1, 1, 0, 0, 0)), "10000-01-01T00:00:00Z");
 }
 
 }  // namespace

@@ -56,6 +56,9 @@ class PollingDriver {
   void apply(const std::vector<SourceSpec>& sources);
   // Stops scheduling new polls.
   void stop();
+  // Writes what acknowledged batches left to the store (see finish_batch). The
+  // loop does this by itself; call it once more after the loop stopped.
+  Result<void> commit();
 
   // `once` mode: polls every source one time and returns when all polls are done
   // (deliveries may still be in flight: drain the publisher afterwards).
@@ -75,7 +78,8 @@ class PollingDriver {
   boost::asio::awaitable<void> source_loop(std::shared_ptr<Source> source);
   boost::asio::awaitable<bool> poll_once(Source& source);
   // Coroutine parameters are taken by value: a reference could outlive its referent.
-  boost::asio::awaitable<void> publish(std::shared_ptr<Batch> batch, Event event);
+  // `payload` is to_json(event).
+  boost::asio::awaitable<void> publish(std::shared_ptr<Batch> batch, Event event, std::string payload);
   boost::asio::awaitable<void> dead_letter(std::shared_ptr<Batch> batch, ItemFailure failure);
   void finish_batch(Batch& batch);
   // Keeps a post's id stable when a source re-issues guids for the same link.
@@ -88,6 +92,9 @@ class PollingDriver {
   DeliveryMode delivery_;
   std::function<void()> on_unresolved_;
   std::map<std::pair<std::string, std::int32_t>, std::int64_t> acked_offsets_;  // next offset per partition
+  bool commit_posted_ = false;
+  std::size_t commit_batches_ = 0;                // batches waiting for commit()
+  std::vector<std::string> commit_acked_events_;  // exactly-once: their events, to clear from the outbox
   const ConnectorRegistry& registry_;
   Fetcher& fetcher_;
   DedupeStore& store_;
