@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <climits>
 #include <cstdint>
 #include <cstdio>
@@ -234,9 +235,19 @@ class TextBuilder {
         append_utf8(out_, fix_code_point(static_cast<unsigned char>(s[i + 1])));
         i += 2;
       } else {
-        // A run of bytes kept as they are: up to the next white space or 0xC2.
+        // A run of bytes kept as they are: up to the next white space or 0xC2. A
+        // single ' ' between two kept bytes is what flush() would write: it stays in.
         std::size_t end = i + 1;
-        while (end < n && !kTextSpecial[static_cast<unsigned char>(s[end])]) ++end;
+        while (end < n) {
+          const auto d = static_cast<unsigned char>(s[end]);
+          if (!kTextSpecial[d]) {
+            ++end;
+          } else if (d == ' ' && end + 1 < n && !kTextSpecial[static_cast<unsigned char>(s[end + 1])]) {
+            end += 2;
+          } else {
+            break;
+          }
+        }
         flush();
         out_.append(s.data() + i, end - i);
         i = end;
@@ -298,10 +309,28 @@ class TextBuilder {
   bool pending_space_ = false;
 };
 
+// Whether any byte of `w` is `c` (exact for the first such byte; a later byte may
+// be reported falsely, which only makes the caller look closer).
+constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
+inline std::uint64_t has_byte(std::uint64_t w, unsigned char c) {
+  const std::uint64_t x = w ^ (kOnes * c);
+  return (x - kOnes) & ~x & kHigh;
+}
+
 void escape_into(std::string& out, std::string_view s, bool attribute) {
   const std::size_t n = s.size();
   std::size_t start = 0;
   for (std::size_t i = 0; i < n; ++i) {
+    // Text without & < > (or ") goes by eight bytes at a time.
+    while (i + 8 <= n) {
+      std::uint64_t w;
+      std::memcpy(&w, s.data() + i, 8);
+      if ((has_byte(w, '&') | has_byte(w, '<') | has_byte(w, '>') | (attribute ? has_byte(w, '"') : 0)) != 0)
+        break;
+      i += 8;
+    }
+    if (i >= n) break;
     const char c = s[i];
     const char* replacement = nullptr;
     switch (c) {

@@ -67,7 +67,7 @@ std::optional<Language> detect_language(std::string_view plain_text) {
   // Count letters (and any non-ASCII byte, which is mostly letters in practice).
   int letters = 0;
   for (char c : text) {
-    if (is_alpha(c) || static_cast<unsigned char>(c) >= 0x80) ++letters;
+    if ((is_alpha(c) || static_cast<unsigned char>(c) >= 0x80) && ++letters >= kMinDetectBytes) break;
   }
   if (letters < kMinDetectBytes) return std::nullopt;
   CLD2::Language language3[3];

@@ -31,17 +31,34 @@ std::string prefixed_id(std::string_view prefix, std::string_view kind, std::str
   return out;
 }
 
-// Trim and collapse ASCII white space runs to one space.
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+
+// Trim and collapse ASCII white space runs to one space. Words are appended whole,
+// and a single ' ' between two words stays inside the run (the common case).
 void append_collapsed(std::string& out, std::string_view text) {
+  const std::size_t n = text.size();
+  std::size_t i = 0;
   bool pending_space = false;
-  for (char c : text) {
-    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') {
+  while (i < n) {
+    if (is_space(text[i])) {
       pending_space = true;
+      ++i;
       continue;
+    }
+    std::size_t end = i + 1;
+    while (end < n) {
+      if (!is_space(text[end])) {
+        ++end;
+      } else if (text[end] == ' ' && end + 1 < n && !is_space(text[end + 1])) {
+        end += 2;
+      } else {
+        break;
+      }
     }
     if (pending_space && !out.empty() && out.back() != '\n') out.push_back(' ');
     pending_space = false;
-    out.push_back(c);
+    out.append(text.data() + i, end - i);
+    i = end;
   }
 }
 
