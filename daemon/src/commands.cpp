@@ -161,6 +161,7 @@ struct Runtime {
                                              *publisher, metrics);
     compute = std::make_unique<ComputePool>(config.workers);
     driver->set_compute_pool(compute.get());
+    driver->set_commit_interval(config.state.commit_interval);
     expire_state();
     if (config.delivery == DeliveryMode::exactly_once) {
       auto recovered = recover_outbox(*store, config.kafka, bootstrap, metrics);

@@ -306,7 +306,17 @@ ConfigLoad load_config(const std::filesystem::path& path, const std::vector<std:
       }
     }
   }
-  if (const auto state = root["state"]; state && L.check_map(state, "state", {"ttl", "max_items"})) {
+  if (const auto state = root["state"];
+      state && L.check_map(state, "state", {"ttl", "max_items", "commit_interval"})) {
+    if (state["commit_interval"]) {
+      if (auto d = L.duration(state["commit_interval"], "state.commit_interval")) {
+        if (*d > std::chrono::minutes(10)) {
+          L.error(state["commit_interval"], "state.commit_interval: at most 10m");
+        } else {
+          cfg.state.commit_interval = *d;
+        }
+      }
+    }
     if (state["ttl"]) {
       if (auto d = L.duration(state["ttl"], "state.ttl")) {
         cfg.state.ttl = std::chrono::duration_cast<std::chrono::seconds>(*d);

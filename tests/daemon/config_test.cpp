@@ -207,6 +207,22 @@ TEST(Config, MissingFileAndBadYaml) {
   EXPECT_GT(bad.errors[0].line, 0);
 }
 
+TEST(Config, StateCommitInterval) {
+  TempDir dir;
+  auto r = load(dir, kMinimal);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.config->state.commit_interval, 0ms);
+  r = load(dir, std::string(kMinimal) + "state: {commit_interval: 250ms}\n");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.config->state.commit_interval, 250ms);
+  r = load(dir, std::string(kMinimal) + "state: {commit_interval: 0s}\n");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.config->state.commit_interval, 0ms);
+  r = load(dir, std::string(kMinimal) + "state: {commit_interval: 1h}\n");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.errors[0].message.find("commit_interval"), std::string::npos);
+}
+
 TEST(Config, Durations) {
   EXPECT_EQ(parse_duration("500ms"), 500ms);
   EXPECT_EQ(parse_duration("30s"), 30s);

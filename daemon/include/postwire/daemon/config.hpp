@@ -30,6 +30,7 @@ enum class DeliveryMode { at_least_once, exactly_once };
 struct StateConfig {
   std::chrono::seconds ttl{std::chrono::hours(24 * 30)};  // per item, refreshed while the item is visible
   std::size_t max_items = 20'000'000;                     // oldest evicted beyond this
+  std::chrono::milliseconds commit_interval{0};  // acknowledged marks may wait this long to share a commit
 };
 
 struct Config {

@@ -16,6 +16,7 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "postwire/connectors/connector.hpp"
 #include "postwire/daemon/config.hpp"
@@ -48,6 +49,8 @@ class PollingDriver {
   ~PollingDriver();
   // Connectors parse and normalise on this pool (PollContext::compute); unset: on the loop's thread.
   void set_compute_pool(ComputePool* pool) { compute_ = pool; }
+  // How long acknowledged batches may wait to share one state transaction (state.commit_interval).
+  void set_commit_interval(std::chrono::milliseconds interval) { commit_interval_ = interval; }
 
   // Daemon mode: one coroutine per source on the loop, polling every interval.
   void start(const std::vector<SourceSpec>& sources);
@@ -92,15 +95,17 @@ class PollingDriver {
   DeliveryMode delivery_;
   std::function<void()> on_unresolved_;
   std::map<std::pair<std::string, std::int32_t>, std::int64_t> acked_offsets_;  // next offset per partition
-  bool commit_posted_ = false;
-  std::size_t commit_batches_ = 0;                // batches waiting for commit()
-  std::vector<std::string> commit_acked_events_;  // exactly-once: their events, to clear from the outbox
   const ConnectorRegistry& registry_;
   Fetcher& fetcher_;
   DedupeStore& store_;
   KafkaPublisher& publisher_;
   ComputePool* compute_ = nullptr;
   Metrics& metrics_;
+  bool commit_posted_ = false;
+  boost::asio::steady_timer commit_timer_;
+  std::chrono::milliseconds commit_interval_{0};
+  std::size_t commit_batches_ = 0;                // batches waiting for commit()
+  std::vector<std::string> commit_acked_events_;  // exactly-once: their events, to clear from the outbox
   AckObserver observer_;
   std::map<std::string, std::shared_ptr<Source>> sources_;
   RunTotals totals_;
