@@ -815,6 +815,21 @@ class XmlReader {
   void read_atom_entry(const xmlNode* entry, const std::vector<Author>& feed_authors, std::string base,
                        std::uint64_t fingerprint);
 
+  // Reads the items (up to max_items) with `read(item, base URL, fingerprint)`,
+  // except those found unchanged.
+  template <class Read>
+  void read_items(const std::vector<const xmlNode*>& items, bool atom, Read&& read) {
+    ItemCounter counter(options_.max_items, feed_);
+    begin_fingerprints(items, atom);
+    for (const xmlNode* item : items) {
+      if (!counter.take()) continue;
+      std::string base = base_for(item);
+      if (const auto fingerprint = fingerprint_item(item, base, atom))
+        read(item, std::move(base), *fingerprint);
+    }
+    counter.report();
+  }
+
   // --- Source fingerprints (ParseOptions::fingerprint_items) ---
 
   // What the document around the items adds to their outcome: only what can change
@@ -1018,15 +1033,9 @@ bool XmlReader::read_rss(const xmlNode* root) {
       if (is_rss(c, "item")) items.push_back(c);
     }
   }
-  ItemCounter counter(options_.max_items, feed_);
-  begin_fingerprints(items, false);
-  for (const xmlNode* item : items) {
-    if (!counter.take()) continue;
-    std::string base = base_for(item);
-    if (const auto fingerprint = fingerprint_item(item, base, false))
-      read_rss_item(item, std::move(base), *fingerprint);
-  }
-  counter.report();
+  read_items(items, false, [this](const xmlNode* item, std::string base, std::uint64_t fingerprint) {
+    read_rss_item(item, std::move(base), fingerprint);
+  });
   return channel != nullptr || !items.empty();
 }
 
@@ -1162,15 +1171,9 @@ void XmlReader::read_atom(const xmlNode* root) {
   for (const xmlNode* c = root->children; c != nullptr; c = c->next) {
     if (is_atom_or_plain(c, "entry")) entries.push_back(c);
   }
-  ItemCounter counter(options_.max_items, feed_);
-  begin_fingerprints(entries, true);
-  for (const xmlNode* entry : entries) {
-    if (!counter.take()) continue;
-    std::string base = base_for(entry);
-    if (const auto fingerprint = fingerprint_item(entry, base, true))
-      read_atom_entry(entry, feed_authors, std::move(base), *fingerprint);
-  }
-  counter.report();
+  read_items(entries, true, [&](const xmlNode* entry, std::string base, std::uint64_t fingerprint) {
+    read_atom_entry(entry, feed_authors, std::move(base), fingerprint);
+  });
 }
 
 void XmlReader::read_atom_entry(const xmlNode* node, const std::vector<Author>& feed_authors,

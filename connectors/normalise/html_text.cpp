@@ -1,16 +1,18 @@
 #include "normalise/html_text.hpp"
 
+#include "normalise/env.hpp"
+
 #include <libxml/HTMLparser.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
 #include <algorithm>
 #include <array>
-#include <cstring>
 #include <climits>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -942,10 +944,7 @@ bool render_simple(std::string_view html, std::string_view base_url, std::string
 // compared with libxml2's; differences go to standard error and libxml2's result
 // is used (a verification mode for tests and corpora, not for production).
 bool fast_path_check_enabled() {
-  static const bool enabled = [] {
-    const char* v = std::getenv("POSTWIRE_HTML_FASTPATH_CHECK");
-    return v != nullptr && *v != '\0' && *v != '0';
-  }();
+  static const bool enabled = env_flag("POSTWIRE_HTML_FASTPATH_CHECK");
   return enabled;
 }
 

@@ -1,5 +1,6 @@
 #include "normalise/urls.hpp"
 
+#include "normalise/env.hpp"
 #include "normalise/text_clean.hpp"
 
 #include <curl/curl.h>
@@ -503,10 +504,7 @@ bool canonical_fast(std::string_view url, const std::vector<std::string>& tracki
 // compared with libcurl's; differences go to standard error and libcurl's result
 // is used (a verification mode for tests and corpora, not for production).
 bool fast_path_check_enabled() {
-  static const bool enabled = [] {
-    const char* v = std::getenv("POSTWIRE_URL_FASTPATH_CHECK");
-    return v != nullptr && *v != '\0' && *v != '0';
-  }();
+  static const bool enabled = env_flag("POSTWIRE_URL_FASTPATH_CHECK");
   return enabled;
 }
 
