@@ -241,8 +241,10 @@ int command_once(const CommonOptions& options) {
       rt.io,
       [&]() -> asio::awaitable<void> {
         co_await rt.driver->poll_all_once(config->sources);
+        spdlog::debug("once: every source polled");
         // Bounded by the delivery timeout: librdkafka reports every message by then.
         left = co_await rt.publisher->drain(config->kafka.delivery_timeout + std::chrono::seconds(5));
+        spdlog::debug("once: deliveries settled ({} left)", left);
         rt.io.stop();
       },
       asio::detached);
@@ -251,6 +253,7 @@ int command_once(const CommonOptions& options) {
     spdlog::error("state not saved: {}", r.error().message);
     return kExitUndelivered;
   }
+  spdlog::debug("once: state committed");
   const auto& t = rt.driver->totals();
   std::cout << summary_json(t, config->sources.size()) << std::endl;
   if (left > 0 || t.undelivered > 0) {
