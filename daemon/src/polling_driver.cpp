@@ -120,9 +120,26 @@ void PollingDriver::stop() {
   }
 }
 
+asio::awaitable<bool> PollingDriver::guarded_poll(Source& source) {
+  // Connectors and parsers report failures as values; an exception here is a bug
+  // or memory exhaustion. It fails this poll (logged, counted, backed off) instead
+  // of silently ending the source's loop.
+  std::string what;
+  try {
+    co_return co_await poll_once(source);
+  } catch (const std::exception& e) {
+    what = e.what();
+  }
+  ++totals_.source_errors;
+  metrics_.polls.Add({{"source", source.spec.id}, {"outcome", "error"}}).Increment();
+  metrics_.count_source_error(source.spec.id, "internal");
+  spdlog::error("source={} poll failed: reason=internal {}", source.spec.id, what);
+  co_return false;
+}
+
 asio::awaitable<void> PollingDriver::source_loop(std::shared_ptr<Source> source) {
   while (!source->stopped && !stopped_) {
-    const bool ok = co_await poll_once(*source);
+    const bool ok = co_await guarded_poll(*source);
     source->failures = ok ? 0 : source->failures + 1;
     if (source->stopped || stopped_) break;
     source->timer.expires_after(next_poll_delay(source->spec.interval, source->failures));
@@ -147,7 +164,7 @@ asio::awaitable<void> PollingDriver::poll_all_once(const std::vector<SourceSpec>
     asio::co_spawn(
         io_,
         [this, source, &remaining, &all_done]() -> asio::awaitable<void> {
-          co_await poll_once(*source);
+          co_await guarded_poll(*source);
           if (--remaining == 0) all_done.cancel();
         },
         asio::detached);

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -40,6 +41,30 @@ TEST(ComputePool, RunsOnAPoolThreadAndResumesOnTheLoop) {
   EXPECT_EQ(result, "parsed");
   EXPECT_NE(worker, loop_thread);
   EXPECT_EQ(resumed, loop_thread);
+}
+
+TEST(ComputePool, AnExceptionReachesTheAwaitingCoroutine) {
+  asio::io_context io;
+  ComputePool pool(1);
+  std::string caught;
+  int after = 0;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        auto job = []() -> int { throw std::runtime_error("out of memory while parsing"); };
+        try {
+          co_await run_compute(&pool, std::move(job));
+        } catch (const std::runtime_error& e) {
+          caught = e.what();
+        }
+        // The pool still works afterwards.
+        auto next = []() { return 7; };
+        after = co_await run_compute(&pool, std::move(next));
+      },
+      asio::detached);
+  io.run();
+  EXPECT_EQ(caught, "out of memory while parsing");
+  EXPECT_EQ(after, 7);
 }
 
 TEST(ComputePool, WithoutAPoolTheWorkRunsInline) {

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstddef>
+#include <exception>
 #include <memory>
 #include <optional>
 #include <type_traits>
@@ -37,21 +38,30 @@ class ComputePool {
   boost::asio::awaitable<std::invoke_result_t<F&>> run(F fn) {
     using R = std::invoke_result_t<F&>;
     // The handler's executor is the awaiting coroutine's; the work guard keeps its
-    // event loop from running dry while the only pending thing is pool work.
+    // event loop from running dry while the only pending thing is pool work. An
+    // exception thrown by fn is rethrown in the coroutine, not on the pool thread.
     auto initiate = [this, fn = std::move(fn)](auto handler) mutable {
       auto ex = boost::asio::get_associated_executor(handler);
       auto guard = boost::asio::prefer(ex, boost::asio::execution::outstanding_work.tracked);
-      boost::asio::post(
-          pool_, [fn = std::move(fn), handler = std::move(handler), guard = std::move(guard)]() mutable {
-            std::optional<R> result;
-            result.emplace(fn());
-            boost::asio::post(guard, [handler = std::move(handler), result = std::move(result)]() mutable {
-              std::move(handler)(std::move(*result));
-            });
-          });
+      boost::asio::post(pool_, [fn = std::move(fn), handler = std::move(handler),
+                                guard = std::move(guard)]() mutable {
+        std::exception_ptr error;
+        std::optional<R> result;
+        try {
+          result.emplace(fn());
+        } catch (...) {
+          error = std::current_exception();
+        }
+        boost::asio::post(guard, [handler = std::move(handler), error, result = std::move(result)]() mutable {
+          std::move(handler)(error, std::move(result));
+        });
+      });
     };
-    co_return co_await boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&, void(R)>(
-        std::move(initiate), boost::asio::use_awaitable);
+    std::optional<R> result =
+        co_await boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&,
+                                             void(std::exception_ptr, std::optional<R>)>(
+            std::move(initiate), boost::asio::use_awaitable);
+    co_return std::move(*result);
   }
 
  private:

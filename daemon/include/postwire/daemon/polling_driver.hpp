@@ -85,6 +85,7 @@ class PollingDriver {
   boost::asio::awaitable<void> publish(std::shared_ptr<Batch> batch, Event event, std::string payload);
   boost::asio::awaitable<void> dead_letter(std::shared_ptr<Batch> batch, ItemFailure failure);
   void finish_batch(Batch& batch);
+  boost::asio::awaitable<bool> guarded_poll(Source& source);
   // Keeps a post's id stable when a source re-issues guids for the same link.
   void resolve_identity(const std::string& source_id, PostData& post);
   // Sets duplicate_of for a syndicated copy; returns true if the copy is to be dropped.
