@@ -811,8 +811,8 @@ class XmlReader {
     return author;
   }
 
-  void read_rss_item(const xmlNode* item, std::string base, std::uint64_t fingerprint);
-  void read_atom_entry(const xmlNode* entry, const std::vector<Author>& feed_authors, std::string base,
+  void read_rss_item(const xmlNode* item, const std::string& base, std::uint64_t fingerprint);
+  void read_atom_entry(const xmlNode* entry, const std::vector<Author>& feed_authors, const std::string& base,
                        std::uint64_t fingerprint);
 
   // Reads the items (up to max_items) with `read(item, base URL, fingerprint)`,
@@ -824,8 +824,7 @@ class XmlReader {
     for (const xmlNode* item : items) {
       if (!counter.take()) continue;
       std::string base = base_for(item);
-      if (const auto fingerprint = fingerprint_item(item, base, atom))
-        read(item, std::move(base), *fingerprint);
+      if (const auto fingerprint = fingerprint_item(item, base, atom)) read(item, base, *fingerprint);
     }
     counter.report();
   }
@@ -842,8 +841,12 @@ class XmlReader {
     std::string& m = scratch_;
     m.clear();
     m.append(to_string(options_.id_from));
-    for (const auto& t : options_.tracking_params) m.append("\0" + t);
-    m.append(plain_atom_ ? "\0plain" : "\0ns");
+    for (const auto& t : options_.tracking_params) {
+      m.push_back('\0');
+      m.append(t);
+    }
+    m.push_back('\0');
+    m.append(plain_atom_ ? "plain" : "ns");
     document_seed_ = XXH3_64bits_withSeed(m.data(), m.size(), options_.fingerprint_seed);
     skip_allowed_ = options_.unchanged != nullptr && !options_.unchanged->empty();
     if (!skip_allowed_) return;
@@ -1033,13 +1036,13 @@ bool XmlReader::read_rss(const xmlNode* root) {
       if (is_rss(c, "item")) items.push_back(c);
     }
   }
-  read_items(items, false, [this](const xmlNode* item, std::string base, std::uint64_t fingerprint) {
-    read_rss_item(item, std::move(base), fingerprint);
+  read_items(items, false, [this](const xmlNode* item, const std::string& base, std::uint64_t fingerprint) {
+    read_rss_item(item, base, fingerprint);
   });
   return channel != nullptr || !items.empty();
 }
 
-void XmlReader::read_rss_item(const xmlNode* item, std::string base, std::uint64_t fingerprint) {
+void XmlReader::read_rss_item(const xmlNode* item, const std::string& base, std::uint64_t fingerprint) {
   FeedEntry entry;
   entry.source_fingerprint = fingerprint;
   std::string link_text;
@@ -1171,13 +1174,13 @@ void XmlReader::read_atom(const xmlNode* root) {
   for (const xmlNode* c = root->children; c != nullptr; c = c->next) {
     if (is_atom_or_plain(c, "entry")) entries.push_back(c);
   }
-  read_items(entries, true, [&](const xmlNode* entry, std::string base, std::uint64_t fingerprint) {
-    read_atom_entry(entry, feed_authors, std::move(base), fingerprint);
+  read_items(entries, true, [&](const xmlNode* entry, const std::string& base, std::uint64_t fingerprint) {
+    read_atom_entry(entry, feed_authors, base, fingerprint);
   });
 }
 
 void XmlReader::read_atom_entry(const xmlNode* node, const std::vector<Author>& feed_authors,
-                                std::string base, std::uint64_t fingerprint) {
+                                const std::string& base, std::uint64_t fingerprint) {
   FeedEntry entry;
   entry.source_fingerprint = fingerprint;
   std::string first_href;

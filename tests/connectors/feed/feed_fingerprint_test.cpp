@@ -86,6 +86,17 @@ TEST(FeedFingerprint, SameBytesSameFingerprintAnythingElseAnother) {
   EXPECT_EQ(fingerprints(rss({comment_item("1", "First")}), moved)[0], base[0]);
 }
 
+TEST(FeedFingerprint, TheTrackingListCountsParameterByParameter) {
+  // The list decides canonical links, hence ids: ["ab", "c"] is not ["a", "bc"].
+  const std::string doc = rss({comment_item("1", "First")});
+  auto one = fingerprinting();
+  one.tracking_params = {"ab", "c"};
+  auto other = fingerprinting();
+  other.tracking_params = {"a", "bc"};
+  EXPECT_NE(fingerprints(doc, one)[0], fingerprints(doc, other)[0]);
+  EXPECT_NE(fingerprints(doc, one)[0], fingerprints(doc, fingerprinting())[0]);
+}
+
 TEST(FeedFingerprint, TheDocumentUrlCountsWhenTheIdComesFromTheLink) {
   const std::string item =
       "<item><title>Re</title><link>comment-1</link><description>Text</description></item>";
