@@ -876,7 +876,7 @@ class XmlReader {
     // The base URL only matters when the id comes from the (resolved) link.
     if (options_.id_from == IdFrom::link || source_id_text(item, atom).empty()) m.append(base);
     m.push_back('\0');
-    if (!serialize_subtree(m, item, 0)) return 0;
+    if (!serialize_element(m, item, 0)) return 0;
     std::uint64_t fp = XXH3_64bits_withSeed(m.data(), m.size(), document_seed_);
     if (fp == 0) fp = 1;  // 0 means "none"
     if (skip_allowed_ && options_.unchanged->count(fp) != 0) {
@@ -886,11 +886,11 @@ class XmlReader {
     return fp;
   }
 
-  // The subtree as read: element names and namespaces, attributes, text, CDATA
-  // with placeholders expanded, entity references with their replacement text.
-  // Length-prefixed so that no two different trees serialise alike. False when it
-  // is nested deeper than the text reader goes.
-  bool serialize_subtree(std::string& m, const xmlNode* parent, int depth) {
+  // The element as read: its name, namespace and attributes, then its content
+  // (text, CDATA with placeholders expanded, entity references with their
+  // replacement text, child elements). Length-prefixed so that no two different
+  // trees serialise alike. False when it is nested deeper than the text reader goes.
+  bool serialize_element(std::string& m, const xmlNode* element, int depth) {
     const auto add = [&m](char tag, std::string_view v) {
       const auto n = static_cast<std::uint32_t>(v.size());
       m.push_back(tag);
@@ -904,22 +904,20 @@ class XmlReader {
         add('=', sv(entity->content));
       }
     };
-    for (const xmlNode* c = parent->children; c != nullptr; c = c->next) {
+    add('<', sv(element->name));
+    add(':', ns_of(element));
+    for (const xmlAttr* a = element->properties; a != nullptr; a = a->next) {
+      add('@', sv(a->name));
+      add(':', a->ns == nullptr ? std::string_view() : sv(a->ns->href));
+      for (const xmlNode* v = a->children; v != nullptr; v = v->next) {
+        if (v->type == XML_TEXT_NODE) add('"', sv(v->content));
+        if (v->type == XML_ENTITY_REF_NODE) add_entity(v);
+      }
+    }
+    for (const xmlNode* c = element->children; c != nullptr; c = c->next) {
       switch (c->type) {
         case XML_ELEMENT_NODE:
-          if (depth >= kMaxTextDepth) return false;
-          add('<', sv(c->name));
-          add(':', ns_of(c));
-          for (const xmlAttr* a = c->properties; a != nullptr; a = a->next) {
-            add('@', sv(a->name));
-            add(':', a->ns == nullptr ? std::string_view() : sv(a->ns->href));
-            for (const xmlNode* v = a->children; v != nullptr; v = v->next) {
-              if (v->type == XML_TEXT_NODE) add('"', sv(v->content));
-              if (v->type == XML_ENTITY_REF_NODE) add_entity(v);
-            }
-          }
-          if (!serialize_subtree(m, c, depth + 1)) return false;
-          m.push_back('>');
+          if (depth >= kMaxTextDepth || !serialize_element(m, c, depth + 1)) return false;
           break;
         case XML_TEXT_NODE:
           add('t', sv(c->content));
@@ -936,6 +934,7 @@ class XmlReader {
           break;  // comments and processing instructions are not read
       }
     }
+    m.push_back('>');
     return true;
   }
 

@@ -86,6 +86,20 @@ TEST(FeedFingerprint, SameBytesSameFingerprintAnythingElseAnother) {
   EXPECT_EQ(fingerprints(rss({comment_item("1", "First")}), moved)[0], base[0]);
 }
 
+TEST(FeedFingerprint, TheItemsOwnAttributesCount) {
+  // RSS 1.0 names an item by its rdf:about attribute: another value is another item.
+  auto rdf = [](const std::string& about) {
+    return R"(<?xml version="1.0"?><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#")"
+           R"( xmlns="http://purl.org/rss/1.0/"><channel rdf:about="http://t.example/"><title>T</title></channel>)"
+           R"(<item rdf:about=")" +
+           about + R"("><title>One</title><description>Text</description></item></rdf:RDF>)";
+  };
+  const auto a = fingerprints(rdf("http://t.example/1"), fingerprinting());
+  ASSERT_EQ(a.size(), 1U);
+  EXPECT_EQ(fingerprints(rdf("http://t.example/1"), fingerprinting())[0], a[0]);
+  EXPECT_NE(fingerprints(rdf("http://t.example/2"), fingerprinting())[0], a[0]);
+}
+
 TEST(FeedFingerprint, TheTrackingListCountsParameterByParameter) {
   // The list decides canonical links, hence ids: ["ab", "c"] is not ["a", "bc"].
   const std::string doc = rss({comment_item("1", "First")});
