@@ -820,11 +820,20 @@ class XmlReader {
   template <class Read>
   void read_items(const std::vector<const xmlNode*>& items, bool atom, Read&& read) {
     ItemCounter counter(options_.max_items, feed_);
-    begin_fingerprints(items, atom);
-    for (const xmlNode* item : items) {
+    // Each item's own id, read once: it decides whether skipping is allowed at all
+    // and whether an item's fingerprint includes the base URL.
+    std::vector<std::string> ids;
+    if (options_.fingerprint_items) {
+      ids.reserve(items.size());
+      for (const xmlNode* item : items) ids.push_back(source_id_text(item, atom));
+      begin_fingerprints(ids);
+    }
+    for (std::size_t i = 0; i < items.size(); ++i) {
       if (!counter.take()) continue;
-      std::string base = base_for(item);
-      if (const auto fingerprint = fingerprint_item(item, base, atom)) read(item, base, *fingerprint);
+      std::string base = base_for(items[i]);
+      const std::optional<std::uint64_t> fingerprint =
+          options_.fingerprint_items ? fingerprint_item(items[i], base, ids[i].empty()) : 0;
+      if (fingerprint) read(items[i], base, *fingerprint);
     }
     counter.report();
   }
@@ -836,8 +845,7 @@ class XmlReader {
   // duplicate publishes nothing). Call after the feed-level elements are read.
   // Skipping is allowed only when no two items share a source id: finalize_entries
   // then decides each item's id from the item alone.
-  void begin_fingerprints(const std::vector<const xmlNode*>& items, bool atom) {
-    if (!options_.fingerprint_items) return;
+  void begin_fingerprints(const std::vector<std::string>& ids) {
     std::string& m = scratch_;
     m.clear();
     m.append(to_string(options_.id_from));
@@ -850,10 +858,9 @@ class XmlReader {
     document_seed_ = XXH3_64bits_withSeed(m.data(), m.size(), options_.fingerprint_seed);
     skip_allowed_ = options_.unchanged != nullptr && !options_.unchanged->empty();
     if (!skip_allowed_) return;
-    std::unordered_set<std::string> ids;
-    for (const xmlNode* item : items) {
-      std::string id = source_id_text(item, atom);
-      if (!id.empty() && !ids.insert(std::move(id)).second) {
+    std::unordered_set<std::string_view> seen;
+    for (const std::string& id : ids) {
+      if (!id.empty() && !seen.insert(id).second) {
         skip_allowed_ = false;
         return;
       }
@@ -869,12 +876,13 @@ class XmlReader {
   }
 
   // The item's fingerprint (0: none), or nullopt when it is unchanged and skipped.
-  std::optional<std::uint64_t> fingerprint_item(const xmlNode* item, std::string_view base, bool atom) {
-    if (!options_.fingerprint_items) return 0;
+  // `without_own_id`: the item has no guid / atom:id (source_id_text is empty).
+  std::optional<std::uint64_t> fingerprint_item(const xmlNode* item, std::string_view base,
+                                                bool without_own_id) {
     std::string& m = scratch_;
     m.clear();
     // The base URL only matters when the id comes from the (resolved) link.
-    if (options_.id_from == IdFrom::link || source_id_text(item, atom).empty()) m.append(base);
+    if (options_.id_from == IdFrom::link || without_own_id) m.append(base);
     m.push_back('\0');
     if (!serialize_element(m, item, 0)) return 0;
     std::uint64_t fp = XXH3_64bits_withSeed(m.data(), m.size(), document_seed_);
