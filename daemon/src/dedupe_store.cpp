@@ -755,17 +755,6 @@ void DedupeStore::touch_key(std::uint64_t key) {
   touches_[key] = now;
 }
 
-void DedupeStore::set_window(const std::string& source_id, const std::vector<std::string>& item_ids) {
-  const auto num = source_num(source_id);
-  std::vector<std::uint64_t> keys;
-  keys.reserve(item_ids.size());
-  for (const auto& id : item_ids) {
-    keys.push_back(item_key(id));
-    touch(id, source_id);
-  }
-  store_window(num, std::move(keys), {});
-}
-
 void DedupeStore::set_window(const std::string& source_id, const std::vector<WindowEntry>& items,
                              const std::vector<std::uint64_t>& unchanged) {
   const auto num = source_num(source_id);
@@ -793,11 +782,6 @@ void DedupeStore::set_window(const std::string& source_id, const std::vector<Win
       }
     }
   }
-  store_window(num, std::move(keys), std::move(fps));
-}
-
-void DedupeStore::store_window(std::uint16_t num, std::vector<std::uint64_t> keys,
-                               std::vector<WindowFingerprint> fps) {
   std::sort(keys.begin(), keys.end());
   keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
   windows_[num] = std::move(keys);

@@ -373,7 +373,7 @@ TEST(DedupeStore, ItemsInASourceWindowNeverExpire) {
     auto store = open_ok(dir.path(), clock.options(o));
     store->acknowledge(a, "s", h, 1);
     store->acknowledge(b, "s", h, 1);
-    store->set_window("s", {a});
+    store->set_window("s", {{a}});
     ASSERT_TRUE(store->flush());
     EXPECT_EQ(store->window_size("s"), 1U);
   }
@@ -433,7 +433,7 @@ TEST(DedupeStore, MigratesAFormat2StoreAddingWindowFingerprints) {
   {
     auto store = open_ok(dir.path());
     store->acknowledge(id, "blog", h, 1);
-    store->set_window("blog", {id});
+    store->set_window("blog", {{id}});
     ASSERT_TRUE(store->flush());
   }
   {
@@ -476,7 +476,7 @@ TEST(DedupeStore, EvictsTheOldestBeyondMaxItemsButNeverWindowItems) {
   }
   store->set_window("w", {});  // another source, empty window
   // Item 0, the oldest, is still visible in its source.
-  std::vector<std::string> window{ids[0]};
+  std::vector<DedupeStore::WindowEntry> window{{ids[0]}};
   clock.now -= 12h;  // set_window touches: keep item 0's last-seen where it was
   store->set_window("s", window);
   clock.now += 12h;
@@ -597,7 +597,7 @@ TEST(DedupeStore, ResetsOneSourceOrEverything) {
     store->acknowledge(a, "a", h, 1);
     store->acknowledge(b, "b", h, 1);
     store->set_validators("a", SourceValidators{"\"e\"", std::nullopt});
-    store->set_window("a", {a});
+    store->set_window("a", {{a}});
     store->remember_url(5, a);
     ASSERT_TRUE(store->flush());
     auto removed = store->reset_source("a");

@@ -55,7 +55,7 @@ sources:
     (*store)->acknowledge(make_post_id("blog", "2"), "blog", make_content_hash("a", "2"), 2);
     (*store)->acknowledge(make_comment_id("news", "c"), "news", make_content_hash("", "c"), 1);
     (*store)->set_validators("blog", SourceValidators{"\"etag-7\"", std::nullopt});
-    (*store)->set_window("blog", {make_post_id("blog", "1")});
+    (*store)->set_window("blog", {{make_post_id("blog", "1")}});
     ASSERT_TRUE((*store)->flush());
   }
   TempDir dir;

@@ -165,17 +165,16 @@ class DedupeStore {
   void touch(const std::string& item_id, const std::string& source_id);
   // The items visible in the source's latest successful poll. They are never
   // expired or evicted while they stay in the window, and are touched. Written at flush().
-  void set_window(const std::string& source_id, const std::vector<std::string>& item_ids);
-  // The same, for items that carry source fingerprints (PostData::source_fingerprint):
-  // each entry remembers which bytes gave which content, and `unchanged` names
-  // items of the previous window by fingerprint alone (a connector skipped them).
+  // An item with a source fingerprint (PostData::source_fingerprint) also records
+  // which bytes gave which content; `unchanged` names items of the previous window
+  // by fingerprint alone (a connector skipped them).
   struct WindowEntry {
     std::string item_id;
     std::uint64_t source_fingerprint = 0;  // 0: none
-    std::string content_hash;
+    std::string content_hash = {};         // needed with a fingerprint only
   };
   void set_window(const std::string& source_id, const std::vector<WindowEntry>& items,
-                  const std::vector<std::uint64_t>& unchanged);
+                  const std::vector<std::uint64_t>& unchanged = {});
   std::size_t window_size(const std::string& source_id) const;
   // Source fingerprints of the source's window items whose acknowledged content is
   // the content those bytes produced: such an item, seen again byte for byte, can
@@ -247,7 +246,6 @@ class DedupeStore {
   Result<void> load();
   Result<void> migrate_v1();
   void touch_key(std::uint64_t key);
-  void store_window(std::uint16_t num, std::vector<std::uint64_t> keys, std::vector<WindowFingerprint> fps);
   std::optional<std::string> stored_hash(std::uint64_t key, const std::string& item_id) const;
   std::int64_t stored_version(std::uint64_t key) const;
   std::uint16_t source_num(const std::string& source_id);
