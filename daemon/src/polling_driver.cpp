@@ -311,19 +311,19 @@ asio::awaitable<bool> PollingDriver::poll_once(Source& source) {
   // Skipped by the connector as byte-for-byte what was acknowledged: duplicates.
   std::vector<std::uint64_t> unchanged;
   unchanged.reserve(polled.unchanged.size());
-  double unchanged_posts = 0;
+  std::size_t unchanged_posts = 0;
   for (const auto& item : polled.unchanged) {
     unchanged.push_back(item.source_fingerprint);
     if (item.kind == EventKind::post) ++unchanged_posts;
   }
+  const std::size_t unchanged_comments = unchanged.size() - unchanged_posts;
   duplicates += unchanged.size();
   totals_.duplicates += unchanged.size();
   totals_.unchanged += unchanged.size();
-  if (unchanged_posts > 0) metrics_.count_item(spec.id, "post", "duplicate", unchanged_posts);
-  if (unchanged.size() > static_cast<std::size_t>(unchanged_posts)) {
-    metrics_.count_item(spec.id, "comment", "duplicate",
-                        static_cast<double>(unchanged.size()) - unchanged_posts);
-  }
+  if (unchanged_posts > 0)
+    metrics_.count_item(spec.id, "post", "duplicate", static_cast<double>(unchanged_posts));
+  if (unchanged_comments > 0)
+    metrics_.count_item(spec.id, "comment", "duplicate", static_cast<double>(unchanged_comments));
   store_.set_window(spec.id, window, unchanged);
   if (delivery_ == DeliveryMode::exactly_once && !events.empty()) {
     std::vector<OutboxEntry> entries;
