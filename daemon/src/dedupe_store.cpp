@@ -690,11 +690,11 @@ DedupeDecision DedupeStore::classify(const std::string& item_id, const std::stri
   auto version = static_cast<std::int64_t>(meta_version(slot->meta));
   if (meta_version(slot->meta) == kVersionMask) version = stored_version(key);
   if (slot->fingerprint == fingerprint(content_hash)) return {DedupeDecision::Kind::duplicate, version, {}};
-  return {DedupeDecision::Kind::updated, version + 1, stored_hash(key, item_id)};
+  return {DedupeDecision::Kind::updated, version + 1, stored_hash(key)};
 }
 
-std::optional<std::string> DedupeStore::stored_hash(std::uint64_t key, const std::string& item_id) const {
-  if (auto it = recent_hashes_.find(item_id); it != recent_hashes_.end()) return it->second;
+std::optional<std::string> DedupeStore::stored_hash(std::uint64_t key) const {
+  if (auto it = recent_writes_.find(key); it != recent_writes_.end()) return writes_[it->second].content_hash;
   Query q(db_->prepare("SELECT content_hash FROM items WHERE item_key = ?1"));
   q.bind_u64(1, key);
   if (q.step() == SQLITE_ROW) return q.text(0);
@@ -702,9 +702,7 @@ std::optional<std::string> DedupeStore::stored_hash(std::uint64_t key, const std
 }
 
 std::int64_t DedupeStore::stored_version(std::uint64_t key) const {
-  for (auto it = writes_.rbegin(); it != writes_.rend(); ++it) {
-    if (item_key(it->item_id) == key) return it->version;
-  }
+  if (auto it = recent_writes_.find(key); it != recent_writes_.end()) return writes_[it->second].version;
   Query q(db_->prepare("SELECT version FROM items WHERE item_key = ?1"));
   q.bind_u64(1, key);
   if (q.step() == SQLITE_ROW) return q.i64(0);
@@ -730,11 +728,12 @@ void DedupeStore::acknowledge(const std::string& item_id, const std::string& sou
     if (current > version) return;  // an older acknowledgement arriving late
   }
   const auto num = source_num(source_id);
+  const auto fp = fingerprint(content_hash);
   auto* s = marks_.find(key);  // source_num() does not touch the table, but stay safe
-  s->fingerprint = fingerprint(content_hash);
+  s->fingerprint = fp;
   s->meta = pack(version, num, hour_of(now_seconds()));
-  recent_hashes_[item_id] = content_hash;
-  writes_.push_back({item_id, source_id, content_hash, version});
+  recent_writes_[key] = writes_.size();
+  writes_.push_back({key, fp, item_id, content_hash, version, num});
 }
 
 void DedupeStore::release(const std::string& item_id) { in_flight_.erase(item_id); }
@@ -861,15 +860,18 @@ std::optional<std::string> DedupeStore::find_near_duplicate(std::uint64_t simhas
     }
   }
   std::optional<std::uint64_t> best_key;
-  for (int band = 0; band < 4; ++band) {
-    Query q(db_->prepare("SELECT item_key, simhash FROM simhash_bands WHERE band_key = ?1"));
-    q.bind(1, band_key(band, simhash));
-    while (q.step() == SQLITE_ROW) {
-      const int d = popcount_distance(q.u64(1), simhash);
-      if (d < best_distance) {
-        best_distance = d;
-        best_key = q.u64(0);
-      }
+  // One statement for the four bands: band keys sort by band, so the rows come
+  // band by band as four single-band queries would return them (ties go to the
+  // first seen either way).
+  Query bands(
+      db_->prepare("SELECT item_key, simhash FROM simhash_bands WHERE band_key IN (?1, ?2, ?3, ?4) ORDER BY "
+                   "band_key, item_key"));
+  for (int band = 0; band < 4; ++band) bands.bind(band + 1, band_key(band, simhash));
+  while (bands.step() == SQLITE_ROW) {
+    const int d = popcount_distance(bands.u64(1), simhash);
+    if (d < best_distance) {
+      best_distance = d;
+      best_key = bands.u64(0);
     }
   }
   if (best_key) {
@@ -907,7 +909,7 @@ Result<void> DedupeStore::flush() {
   // In key order: neighbouring rows share B-tree pages, which makes large batches much cheaper.
   std::vector<std::pair<std::uint64_t, std::size_t>> order;
   order.reserve(writes_.size());
-  for (std::size_t i = 0; i < writes_.size(); ++i) order.emplace_back(item_key(writes_[i].item_id), i);
+  for (std::size_t i = 0; i < writes_.size(); ++i) order.emplace_back(writes_[i].key, i);
   std::sort(order.begin(), order.end());  // equal keys stay in acknowledgement order
   for (const auto& [key, index] : order) {
     if (!ok) break;
@@ -919,8 +921,8 @@ Result<void> DedupeStore::flush() {
         " fingerprint = excluded.fingerprint, version = excluded.version, last_seen = excluded.last_seen,"
         " source_num = excluded.source_num, item_id = excluded.item_id, content_hash = excluded.content_hash"
         " WHERE excluded.version >= items.version"));
-    q.bind_u64(1, key).bind_u64(2, fingerprint(w.content_hash)).bind(3, w.version).bind(4, now);
-    q.bind(5, static_cast<std::int64_t>(source_num(w.source_id))).bind(6, w.item_id).bind(7, w.content_hash);
+    q.bind_u64(1, key).bind_u64(2, w.fingerprint).bind(3, w.version).bind(4, now);
+    q.bind(5, static_cast<std::int64_t>(w.source_num)).bind(6, w.item_id).bind(7, w.content_hash);
     check(q.run());
   }
   for (const auto& [key, seen] : touches_) {
@@ -1009,7 +1011,7 @@ Result<void> DedupeStore::flush() {
   }
   persisted_sources_ = source_ids_.size() - 1;
   writes_.clear();
-  recent_hashes_.clear();
+  recent_writes_.clear();
   touches_.clear();
   dirty_validators_.clear();
   dirty_windows_.clear();
@@ -1190,7 +1192,7 @@ Result<std::size_t> DedupeStore::reset_all() {
   (void)db_->exec("VACUUM");
   marks_.clear();
   in_flight_.clear();
-  recent_hashes_.clear();
+  recent_writes_.clear();
   writes_.clear();
   touches_.clear();
   source_ids_.assign(1, std::string());

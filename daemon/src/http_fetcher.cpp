@@ -86,9 +86,18 @@ Result<Document> read_file_url(const std::string& url, std::size_t max_bytes) {
   }
   Document doc;
   doc.final_url = url;
-  std::array<char, 65536> buf{};
+  // Read straight into the body, sized by fstat (plus one byte to see the end
+  // without another round); a file that grows meanwhile is still capped.
+  std::size_t capacity = std::min<std::size_t>(
+      max_bytes + 1, st.st_size > 0 ? static_cast<std::size_t>(st.st_size) + 1 : std::size_t{65536});
+  std::size_t used = 0;
+  doc.body.resize(capacity);
   for (;;) {
-    const ssize_t n = ::read(fd, buf.data(), buf.size());
+    if (used == capacity) {
+      capacity = std::min(max_bytes + 1, capacity * 2);
+      doc.body.resize(capacity);
+    }
+    const ssize_t n = ::read(fd, doc.body.data() + used, capacity - used);
     if (n < 0) {
       if (errno == EINTR) continue;
       const int err = errno;
@@ -96,13 +105,14 @@ Result<Document> read_file_url(const std::string& url, std::size_t max_bytes) {
       return make_error(Errc::io, path + ": " + std::strerror(err));
     }
     if (n == 0) break;
-    if (doc.body.size() + static_cast<std::size_t>(n) > max_bytes) {
+    used += static_cast<std::size_t>(n);
+    if (used > max_bytes) {
       ::close(fd);
       return make_error(Errc::too_large, path + ": larger than " + std::to_string(max_bytes) + " bytes");
     }
-    doc.body.append(buf.data(), static_cast<std::size_t>(n));
   }
   ::close(fd);
+  doc.body.resize(used);
   return doc;
 }
 

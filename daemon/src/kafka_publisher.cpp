@@ -17,8 +17,11 @@ namespace asio = boost::asio;
 
 namespace {
 
+// Owns the payload until the delivery report: librdkafka reads it in place
+// (no RD_KAFKA_MSG_F_COPY) when it builds the batch, and retries, from there.
 struct InFlight {
   DeliveryHandler handler;
+  std::string payload;
 };
 
 }  // namespace
@@ -231,7 +234,7 @@ void KafkaPublisher::on_delivery_report(rd_kafka_s* /*rk*/, const rd_kafka_messa
 }
 
 asio::awaitable<Result<void>> KafkaPublisher::produce(OutgoingMessage message, DeliveryHandler on_delivery) {
-  auto pending = std::make_unique<InFlight>(InFlight{std::move(on_delivery)});
+  auto pending = std::make_unique<InFlight>(InFlight{std::move(on_delivery), std::move(message.payload)});
   for (;;) {
     if (recreate_pending_ || rk_ == nullptr) {
       asio::steady_timer wait(io_, std::chrono::milliseconds(50));
@@ -249,11 +252,11 @@ asio::awaitable<Result<void>> KafkaPublisher::produce(OutgoingMessage message, D
     vus[0].vtype = RD_KAFKA_VTYPE_TOPIC;
     vus[0].u.cstr = message.topic.c_str();
     vus[1].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
-    vus[1].u.i = RD_KAFKA_MSG_F_COPY;
+    vus[1].u.i = 0;  // the payload stays in `pending` until the report
     vus[2].vtype = RD_KAFKA_VTYPE_KEY;
     vus[2].u.mem = {message.key.data(), message.key.size()};
     vus[3].vtype = RD_KAFKA_VTYPE_VALUE;
-    vus[3].u.mem = {message.payload.data(), message.payload.size()};
+    vus[3].u.mem = {pending->payload.data(), pending->payload.size()};
     vus[4].vtype = RD_KAFKA_VTYPE_HEADERS;
     vus[4].u.headers = headers;
     vus[5].vtype = RD_KAFKA_VTYPE_OPAQUE;

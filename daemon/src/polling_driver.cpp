@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <unordered_map>
 
 #include <boost/asio/co_spawn.hpp>
@@ -42,6 +43,89 @@ struct PollingDriver::Batch {
   std::size_t outstanding = 1;               // 1 for the producing side itself, released by finish_batch
   bool failed = false;
 };
+
+// A post's keys in the store's cross-source indexes (docs/state.md): pure
+// functions of its link and text, so they are computed on the compute pool.
+struct PollingDriver::CrossSourceKeys {
+  std::optional<std::uint64_t> alias;    // per source: a guid re-issued for the same link
+  std::optional<std::uint64_t> url;      // across sources: the same canonical link
+  std::optional<std::uint64_t> simhash;  // across sources: nearly the same text, if long enough
+  bool computed = false;                 // url and simhash are only computed for posts that may be new
+};
+
+namespace {
+
+// 64-bit keys for the store's URL index. The alias key is per source (a guid
+// re-issued for the same link); the plain key is across sources (syndication).
+std::uint64_t key64(std::string_view material) {
+  const std::string hex = sha256_hex(material);
+  return std::stoull(hex.substr(0, 16), nullptr, 16);
+}
+
+std::uint64_t alias_key(const std::string& source_id, const std::string& url) {
+  return key64("alias\x1f" + source_id + "\x1f" + url);
+}
+
+// Items counted per poll and reported once: a labelled counter lookup per item
+// costs more than the rest of its bookkeeping.
+class ItemTally {
+ public:
+  enum Result { fresh, updated, deleted, duplicate, kResults };
+  void add(EventKind kind, Result result) { ++counts_[kind == EventKind::post ? 0 : 1][result]; }
+  void report(Metrics& metrics, const std::string& source) const {
+    static constexpr std::array<const char*, kResults> kNames = {"new", "updated", "deleted", "duplicate"};
+    for (int k = 0; k < 2; ++k) {
+      for (int r = 0; r < kResults; ++r) {
+        if (counts_[k][r] > 0)
+          metrics.count_item(source, k == 0 ? "post" : "comment", kNames[r],
+                             static_cast<double>(counts_[k][r]));
+      }
+    }
+  }
+
+ private:
+  std::array<std::array<std::size_t, kResults>, 2> counts_{};
+};
+
+}  // namespace
+
+// What the event loop keeps of a published event until its delivery report.
+struct PollingDriver::AckRecord {
+  std::string event_id;
+  std::string item_id;
+  std::string content_hash;
+  std::int64_t version = 1;
+  std::shared_ptr<const Event> event;  // only for an ack observer (`--print`)
+};
+
+// A serialised event, ready for the producer.
+struct PollingDriver::PreparedEvent {
+  OutgoingMessage message;
+  AckRecord ack;
+};
+
+PollingDriver::PreparedEvent PollingDriver::prepare_event(Event event, const std::string& topic,
+                                                          bool keep_event) {
+  PreparedEvent p;
+  OutgoingMessage& message = p.message;
+  message.topic = topic;
+  message.key = event.thread_key();
+  message.payload = to_json(event);
+  message.headers = {
+      {"ce_specversion", "1.0"},
+      {"ce_id", event.event_id},
+      {"ce_source", "postwire/" + event.source.id},
+      {"ce_type", std::string("io.postwire.") + to_string(event.kind) + "." + to_string(event.event_type)},
+      {"ce_time", format_rfc3339_millis(event.fetched_at)},
+      {"content-type", "application/json"},
+  };
+  p.ack.event_id = event.event_id;
+  p.ack.item_id = event.item_id();
+  p.ack.content_hash = event.content_hash();
+  p.ack.version = event.version;
+  if (keep_event) p.ack.event = std::make_shared<const Event>(std::move(event));
+  return p;
+}
 
 std::chrono::milliseconds next_poll_delay(std::chrono::milliseconds interval, int failures) {
   if (failures <= 0) return interval;
@@ -222,6 +306,7 @@ asio::awaitable<bool> PollingDriver::poll_once(Source& source) {
   const UnixMillis fetched_at =
       std::chrono::duration_cast<std::chrono::milliseconds>(ctx.now.time_since_epoch()).count();
   std::size_t duplicates = 0;
+  ItemTally tally;
   // Every item the source shows now: protected from expiry.
   std::vector<DedupeStore::WindowEntry> window;
   window.reserve(polled.posts.size() + polled.comments.size());
@@ -234,35 +319,57 @@ asio::awaitable<bool> PollingDriver::poll_once(Source& source) {
     event.fetched_at = fetched_at;
     event.event_id = make_event_id(event);
   };
-  auto consider = [&](Event& event, const char* kind) -> bool {
+  auto consider = [&](Event& event, EventKind kind) -> bool {
     window.push_back({event.item_id(), event.source_fingerprint(), event.content_hash()});
     const auto decision = store_.classify(event.item_id(), event.content_hash());
     if (decision.kind == DedupeDecision::Kind::duplicate) {
       ++duplicates;
       ++totals_.duplicates;
-      metrics_.count_item(spec.id, kind, "duplicate");
+      tally.add(kind, ItemTally::duplicate);
       store_.touch(event.item_id(), spec.id);
       return false;
     }
     const bool updated = decision.kind == DedupeDecision::Kind::updated;
-    metrics_.count_item(spec.id, kind, updated ? "updated" : "new");
+    tally.add(kind, updated ? ItemTally::updated : ItemTally::fresh);
     stamp(event, updated ? EventType::updated : EventType::created, decision);
     return true;
   };
 
+  // Cross-source keys are pure functions of a post's link and text: they are
+  // computed on the compute pool, for the posts that may be new, before the
+  // loop below decides on the event loop, in order, which of them are copies.
+  std::vector<CrossSourceKeys> keys(polled.posts.size());
+  if (!polled.posts.empty()) {
+    std::vector<char> maybe_new(polled.posts.size());
+    for (std::size_t i = 0; i < polled.posts.size(); ++i) {
+      const auto& post = polled.posts[i];
+      maybe_new[i] = store_.classify(post.id, post.content_hash).kind != DedupeDecision::Kind::duplicate;
+    }
+    auto compute_keys = [&posts = polled.posts, &maybe_new, source_id = spec.id]() {
+      std::vector<CrossSourceKeys> out;
+      out.reserve(posts.size());
+      for (std::size_t i = 0; i < posts.size(); ++i)
+        out.push_back(cross_source_keys(source_id, posts[i], maybe_new[i] != 0));
+      return out;
+    };
+    keys = co_await run_compute(compute_, std::move(compute_keys));
+  }
+
   // Decide first, produce second: in exactly-once mode the whole batch goes to
   // the durable outbox before the first event leaves.
   std::vector<Event> events;
+  events.reserve(polled.posts.size() + polled.comments.size() + polled.deletions.size());
   std::unordered_map<std::string, std::string> renamed_posts;
-  for (auto& post : polled.posts) {
+  for (std::size_t i = 0; i < polled.posts.size(); ++i) {
+    PostData& post = polled.posts[i];
     const std::string connector_id = post.id;
-    resolve_identity(spec.id, post);
+    resolve_identity(keys[i], post);
     if (post.id != connector_id) renamed_posts[connector_id] = post.id;
     Event event;
     event.kind = EventKind::post;
     event.post = std::move(post);
-    if (!consider(event, "post")) continue;
-    if (event.event_type == EventType::created && mark_cross_source(spec, event.post)) {
+    if (!consider(event, EventKind::post)) continue;
+    if (event.event_type == EventType::created && mark_cross_source(spec, keys[i], event.post)) {
       // cross_source: drop. Remembered as handled, so later polls see a plain
       // duplicate instead of judging (and counting) the same copy again.
       ++totals_.duplicates;
@@ -277,20 +384,19 @@ asio::awaitable<bool> PollingDriver::poll_once(Source& source) {
     Event event;
     event.kind = EventKind::comment;
     event.comment = std::move(comment);
-    if (consider(event, "comment")) events.push_back(std::move(event));
+    if (consider(event, EventKind::comment)) events.push_back(std::move(event));
   }
   for (const auto& gone : polled.deletions) {
     // A deletion is itself a version: its content is empty, so the tombstone
     // seen again is a duplicate and nothing is published twice.
     const std::string empty_hash = make_content_hash("", "");
     const auto decision = store_.classify(gone.id, empty_hash);
-    const char* kind = gone.kind == EventKind::post ? "post" : "comment";
     if (decision.kind != DedupeDecision::Kind::updated) {
       // Never published (fresh) or already deleted (duplicate): nothing to say.
-      metrics_.count_item(spec.id, kind, "duplicate");
+      tally.add(gone.kind, ItemTally::duplicate);
       continue;
     }
-    metrics_.count_item(spec.id, kind, "deleted");
+    tally.add(gone.kind, ItemTally::deleted);
     Event event;
     event.kind = gone.kind;
     if (gone.kind == EventKind::post) {
@@ -311,19 +417,14 @@ asio::awaitable<bool> PollingDriver::poll_once(Source& source) {
   // Skipped by the connector as byte-for-byte what was acknowledged: duplicates.
   std::vector<std::uint64_t> unchanged;
   unchanged.reserve(polled.unchanged.size());
-  std::size_t unchanged_posts = 0;
   for (const auto& item : polled.unchanged) {
     unchanged.push_back(item.source_fingerprint);
-    if (item.kind == EventKind::post) ++unchanged_posts;
+    tally.add(item.kind, ItemTally::duplicate);
   }
-  const std::size_t unchanged_comments = unchanged.size() - unchanged_posts;
   duplicates += unchanged.size();
   totals_.duplicates += unchanged.size();
   totals_.unchanged += unchanged.size();
-  if (unchanged_posts > 0)
-    metrics_.count_item(spec.id, "post", "duplicate", static_cast<double>(unchanged_posts));
-  if (unchanged_comments > 0)
-    metrics_.count_item(spec.id, "comment", "duplicate", static_cast<double>(unchanged_comments));
+  tally.report(metrics_, spec.id);
   store_.set_window(spec.id, window, unchanged);
   if (delivery_ == DeliveryMode::exactly_once && !events.empty()) {
     std::vector<OutboxEntry> entries;
@@ -341,16 +442,22 @@ asio::awaitable<bool> PollingDriver::poll_once(Source& source) {
     }
   }
   const std::size_t fresh = events.size();
-  // Serialising is pure CPU work on the batch's own events: done on the compute pool.
-  auto serialise = [&events]() {
-    std::vector<std::string> payloads;
-    payloads.reserve(events.size());
-    for (const auto& e : events) payloads.push_back(to_json(e));
-    return payloads;
+  // Serialising is pure CPU work on the batch's own events: done on the compute
+  // pool, which also frees the events; the loop keeps only what it needs.
+  auto prepare = [events = std::move(events), posts = kafka_.topic_posts, comments = kafka_.topic_comments,
+                  keep_events = static_cast<bool>(observer_)]() mutable {
+    std::vector<PreparedEvent> prepared;
+    prepared.reserve(events.size());
+    for (auto& e : events) {
+      const std::string& topic = e.kind == EventKind::post ? posts : comments;
+      prepared.push_back(prepare_event(std::move(e), topic, keep_events));
+    }
+    events.clear();
+    return prepared;
   };
-  std::vector<std::string> payloads = co_await run_compute(compute_, std::move(serialise));
-  for (std::size_t i = 0; i < events.size(); ++i)
-    co_await publish(batch, std::move(events[i]), std::move(payloads[i]));
+  std::vector<PreparedEvent> prepared;
+  if (fresh > 0) prepared = co_await run_compute(compute_, std::move(prepare));
+  for (auto& p : prepared) co_await publish(batch, std::move(p));
   for (const auto& failure : polled.failures) {
     metrics_.count_item(spec.id, "item", "invalid");
     metrics_.count_source_error(spec.id, failure.reason);
@@ -365,38 +472,24 @@ asio::awaitable<bool> PollingDriver::poll_once(Source& source) {
   co_return true;
 }
 
-asio::awaitable<void> PollingDriver::publish(std::shared_ptr<Batch> batch, Event event, std::string payload) {
-  const bool is_post = event.kind == EventKind::post;
-  OutgoingMessage message;
-  message.topic = is_post ? kafka_.topic_posts : kafka_.topic_comments;
-  message.key = event.thread_key();
-  message.payload = std::move(payload);
-  const std::string ce_time = format_rfc3339_millis(event.fetched_at);
-  message.headers = {
-      {"ce_specversion", "1.0"},
-      {"ce_id", event.event_id},
-      {"ce_source", "postwire/" + event.source.id},
-      {"ce_type", std::string("io.postwire.") + to_string(event.kind) + "." + to_string(event.event_type)},
-      {"ce_time", ce_time},
-      {"content-type", "application/json"},
-  };
-  store_.mark_in_flight(event.item_id(), event.content_hash(), event.version);
+asio::awaitable<void> PollingDriver::publish(std::shared_ptr<Batch> batch, PreparedEvent prepared) {
+  store_.mark_in_flight(prepared.ack.item_id, prepared.ack.content_hash, prepared.ack.version);
   ++batch->outstanding;
   ++totals_.produced;
-  auto shared_event = std::make_shared<Event>(std::move(event));
+  auto ack = std::make_shared<AckRecord>(std::move(prepared.ack));
   // Built as a named object: GCC 12 mishandles lambda temporaries inside co_await expressions.
-  DeliveryHandler on_delivery = [this, batch, shared_event](Result<Delivery> r) {
-    const Event& ev = *shared_event;
+  DeliveryHandler on_delivery = [this, batch, ack](Result<Delivery> r) {
+    const AckRecord& ev = *ack;
     if (r) {
       crash_point(CrashPoint::acked);
-      store_.acknowledge(ev.item_id(), batch->source_id, ev.content_hash(), ev.version);
+      store_.acknowledge(ev.item_id, batch->source_id, ev.content_hash, ev.version);
       auto& next = acked_offsets_[{r->topic, r->partition}];
       next = std::max(next, r->offset + 1);
       if (delivery_ == DeliveryMode::exactly_once) batch->acked_event_ids.push_back(ev.event_id);
       ++totals_.published;
       metrics_.delivery_latency.Observe(
           std::chrono::duration<double>(std::chrono::steady_clock::now() - batch->fetched).count());
-      if (observer_) observer_(ev, *r);
+      if (observer_ && ev.event) observer_(*ev.event, *r);
     } else if (delivery_ == DeliveryMode::exactly_once) {
       // The broker may or may not have it: keep it in flight (never produced
       // twice) and let the outbox recovery decide.
@@ -404,24 +497,24 @@ asio::awaitable<void> PollingDriver::publish(std::shared_ptr<Batch> batch, Event
       batch->failed = true;
       spdlog::error(
           "source={} event {} for {} has an unknown delivery outcome: {}; recovering from the outbox",
-          batch->source_id, ev.event_id, ev.item_id(), r.error().message);
+          batch->source_id, ev.event_id, ev.item_id, r.error().message);
       if (on_unresolved_) on_unresolved_();
     } else {
-      store_.release(ev.item_id());
+      store_.release(ev.item_id);
       ++totals_.undelivered;
       batch->failed = true;
       spdlog::error("source={} event {} for {} not delivered: {} (it will be retried on the next poll)",
-                    batch->source_id, ev.event_id, ev.item_id(), r.error().message);
+                    batch->source_id, ev.event_id, ev.item_id, r.error().message);
     }
     finish_batch(*batch);
   };
-  auto result = co_await publisher_.produce(std::move(message), std::move(on_delivery));
+  auto result = co_await publisher_.produce(std::move(prepared.message), std::move(on_delivery));
   if (result) crash_point(CrashPoint::produced);
   if (!result) {
-    store_.release(shared_event->item_id());
+    store_.release(ack->item_id);
     ++totals_.undelivered;
     batch->failed = true;
-    spdlog::error("source={} event {} not produced: {}", batch->source_id, shared_event->event_id,
+    spdlog::error("source={} event {} not produced: {}", batch->source_id, ack->event_id,
                   result.error().message);
     finish_batch(*batch);
   }
@@ -513,20 +606,21 @@ Result<void> PollingDriver::commit() {
   return {};
 }
 
-namespace {
-
-// 64-bit keys for the store's URL index. The alias key is per source (a guid
-// re-issued for the same link); the plain key is across sources (syndication).
-std::uint64_t key64(std::string_view material) {
-  const std::string hex = sha256_hex(material);
-  return std::stoull(hex.substr(0, 16), nullptr, 16);
+PollingDriver::CrossSourceKeys PollingDriver::cross_source_keys(const std::string& source_id,
+                                                                const PostData& post, bool maybe_new) {
+  CrossSourceKeys keys;
+  if (post.url) keys.alias = alias_key(source_id, *post.url);
+  if (!maybe_new) return keys;
+  keys.computed = true;
+  if (post.url) keys.url = key64(*post.url);
+  const std::string text = post.title.value_or("") + "\n" + post.content_text.value_or("");
+  if (simhash_words(text) >= kSimhashMinWords) keys.simhash = simhash64(text);
+  return keys;
 }
 
-}  // namespace
-
-void PollingDriver::resolve_identity(const std::string& source_id, PostData& post) {
-  if (!post.url) return;
-  const std::uint64_t alias = key64("alias\x1f" + source_id + "\x1f" + *post.url);
+void PollingDriver::resolve_identity(const CrossSourceKeys& keys, PostData& post) {
+  if (!keys.alias) return;
+  const std::uint64_t alias = *keys.alias;
   const auto known = store_.find_by_url(alias);
   if (!known) {
     store_.remember_url(alias, post.id);
@@ -536,23 +630,24 @@ void PollingDriver::resolve_identity(const std::string& source_id, PostData& pos
   // Same link, new native id: if the new id is unknown, this is the old item
   // under a re-issued guid (some feeds regenerate guids on every fetch).
   if (store_.classify(post.id, post.content_hash).kind != DedupeDecision::Kind::fresh) return;
-  spdlog::debug("source={} native id {} re-issued for {}; keeping id {}", source_id, post.native_id,
-                *post.url, *known);
+  spdlog::debug("native id {} re-issued for {}; keeping id {}", post.native_id, post.url.value_or(""),
+                *known);
   post.id = *known;
 }
 
-bool PollingDriver::mark_cross_source(const SourceSpec& spec, PostData& post) {
+bool PollingDriver::mark_cross_source(const SourceSpec& spec, const CrossSourceKeys& precomputed,
+                                      PostData& post) {
+  // Precomputed for every post not already known as a duplicate, which covers
+  // every new one; computed here only should that ever not hold.
+  const CrossSourceKeys keys = precomputed.computed ? precomputed : cross_source_keys(spec.id, post, true);
   std::optional<std::string> first;
-  if (post.url) {
-    const std::uint64_t key = key64(*post.url);
-    first = store_.find_by_url(key);
-    if (!first) store_.remember_url(key, post.id);
+  if (keys.url) {
+    first = store_.find_by_url(*keys.url);
+    if (!first) store_.remember_url(*keys.url, post.id);
   }
-  const std::string text = post.title.value_or("") + "\n" + post.content_text.value_or("");
-  if ((!first || *first == post.id) && simhash_words(text) >= kSimhashMinWords) {
-    const std::uint64_t hash = simhash64(text);
-    first = store_.find_near_duplicate(hash);
-    if (!first) store_.remember_simhash(hash, post.id);
+  if ((!first || *first == post.id) && keys.simhash) {
+    first = store_.find_near_duplicate(*keys.simhash);
+    if (!first) store_.remember_simhash(*keys.simhash, post.id);
   }
   if (!first || *first == post.id) return false;
   ++totals_.cross_source;

@@ -236,17 +236,20 @@ class DedupeStore {
     std::uint64_t key;
     std::uint64_t content;  // fingerprint(content_hash)
   };
+  // An acknowledged mark waiting for flush(), with everything the row needs.
   struct PendingWrite {
+    std::uint64_t key;
+    std::uint64_t fingerprint;
     std::string item_id;
-    std::string source_id;
     std::string content_hash;
     std::int64_t version;
+    std::uint16_t source_num;
   };
   struct Db;
   Result<void> load();
   Result<void> migrate_v1();
   void touch_key(std::uint64_t key);
-  std::optional<std::string> stored_hash(std::uint64_t key, const std::string& item_id) const;
+  std::optional<std::string> stored_hash(std::uint64_t key) const;
   std::int64_t stored_version(std::uint64_t key) const;
   std::uint16_t source_num(const std::string& source_id);
   std::optional<std::uint16_t> find_source_num(const std::string& source_id) const;
@@ -260,7 +263,7 @@ class DedupeStore {
   std::unique_ptr<Db> db_;
   detail::MarkTable marks_;
   std::unordered_map<std::string, std::pair<std::string, std::int64_t>> in_flight_;
-  std::unordered_map<std::string, std::string> recent_hashes_;  // acknowledged, not yet flushed
+  std::unordered_map<std::uint64_t, std::size_t> recent_writes_;  // key -> its latest entry in writes_
   std::vector<PendingWrite> writes_;
   std::unordered_map<std::uint64_t, std::int64_t> touches_;  // key -> last_seen seconds, not yet flushed
   // Sources: number <-> id; numbers are what items carry in memory and on disk.

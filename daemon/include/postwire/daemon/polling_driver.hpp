@@ -77,19 +77,26 @@ class PollingDriver {
  private:
   struct Source;
   struct Batch;
+  struct CrossSourceKeys;
+  struct AckRecord;
+  struct PreparedEvent;
   std::shared_ptr<Source> make_source(const SourceSpec& spec);
   boost::asio::awaitable<void> source_loop(std::shared_ptr<Source> source);
   boost::asio::awaitable<bool> poll_once(Source& source);
+  // Pure: safe on the compute pool. Serialises the event into its Kafka message.
+  static PreparedEvent prepare_event(Event event, const std::string& topic, bool keep_event);
   // Coroutine parameters are taken by value: a reference could outlive its referent.
-  // `payload` is to_json(event).
-  boost::asio::awaitable<void> publish(std::shared_ptr<Batch> batch, Event event, std::string payload);
+  boost::asio::awaitable<void> publish(std::shared_ptr<Batch> batch, PreparedEvent prepared);
   boost::asio::awaitable<void> dead_letter(std::shared_ptr<Batch> batch, ItemFailure failure);
   void finish_batch(Batch& batch);
   boost::asio::awaitable<bool> guarded_poll(Source& source);
+  // Pure: safe on the compute pool. url and simhash only when `maybe_new`.
+  static CrossSourceKeys cross_source_keys(const std::string& source_id, const PostData& post,
+                                           bool maybe_new);
   // Keeps a post's id stable when a source re-issues guids for the same link.
-  void resolve_identity(const std::string& source_id, PostData& post);
+  void resolve_identity(const CrossSourceKeys& keys, PostData& post);
   // Sets duplicate_of for a syndicated copy; returns true if the copy is to be dropped.
-  bool mark_cross_source(const SourceSpec& spec, PostData& post);
+  bool mark_cross_source(const SourceSpec& spec, const CrossSourceKeys& keys, PostData& post);
 
   boost::asio::io_context& io_;
   KafkaConfig kafka_;
