@@ -77,8 +77,8 @@ int main(int argc, char** argv) {
       if (dumping) {
         for (const std::string& w : parsed->warnings) dump << "warning=" << w << '\n';
       }
-      for (const auto& entry : parsed->entries) {
-        const postwire::PostData post = postwire::feed::to_post("bench", entry);
+      for (auto& entry : parsed->entries) {
+        const postwire::PostData post = postwire::feed::to_post("bench", std::move(entry));
         items += post.id.empty() ? 0 : 1;
         if (dumping) {
           dump << "id=" << post.id << '\n' << "native_id=" << post.native_id << '\n';

@@ -61,13 +61,20 @@ class FeedConnector final : public Connector {
     options.format = format_;
     options.base_url = doc->final_url;
     if (!doc->content_type.empty()) options.content_type = doc->content_type;
+    // Posts whose bytes were already normalised and acknowledged are only read
+    // for their identity and comment feed (PostData::unchanged).
+    const std::string seed = spec_.id + "\x1fposts";
+    options.fingerprint_items = true;
+    options.fingerprint_seed = XXH3_64bits(seed.data(), seed.size());
+    options.unchanged = ctx.unchanged.get();
+    options.keep_unchanged = true;
     // On the compute pool: it only uses this frame's locals, which outlive the await.
     auto read_posts = [this, &doc, &options, &batch]() -> Result<void> {
       auto parsed = parse_feed(doc->body, options);
       if (!parsed) return std::move(parsed).error();
       batch.source_title = parsed->title;
       batch.posts.reserve(parsed->entries.size());
-      for (const auto& entry : parsed->entries) batch.posts.push_back(to_post(spec_.id, entry));
+      for (auto& entry : parsed->entries) batch.posts.push_back(to_post(spec_.id, std::move(entry)));
       for (const auto& t : find_tombstones(doc->body)) {
         batch.deletions.push_back(
             DeletedItem{EventKind::post, make_post_id(spec_.id, t.ref), t.ref, {}, t.when});
@@ -125,8 +132,7 @@ class FeedConnector final : public Connector {
     options.base_url = doc->final_url;
     if (!doc->content_type.empty()) options.content_type = doc->content_type;
     // Comments re-appear in every fetch of their feed: the ones whose bytes were
-    // already normalised and acknowledged are not normalised again. (Posts are:
-    // their comment links must be followed either way.)
+    // already normalised and acknowledged are not normalised again.
     const std::string seed = spec_.id + '\x1f' + post.id;
     options.fingerprint_items = true;
     options.fingerprint_seed = XXH3_64bits(seed.data(), seed.size());
@@ -143,8 +149,8 @@ class FeedConnector final : public Connector {
         batch.deletions.push_back(
             DeletedItem{EventKind::comment, make_comment_id(spec_.id, t.ref), t.ref, post.id, t.when});
       }
-      for (const auto& entry : parsed->entries) {
-        batch.comments.push_back(to_comment(spec_.id, post, entry, bylines_));
+      for (auto& entry : parsed->entries) {
+        batch.comments.push_back(to_comment(spec_.id, post, std::move(entry), bylines_));
       }
       return true;
     };
@@ -253,32 +259,39 @@ Author BylineSplitter::split(const Author& author) const {
   return author;
 }
 
-PostData to_post(std::string_view source_id, const FeedEntry& entry) {
+PostData to_post(std::string_view source_id, FeedEntry entry) {
   PostData post;
-  post.native_id = entry.native_id;
-  post.url = entry.url;
-  post.url_original = entry.url_original;
-  post.language = entry.language;
+  post.native_id = std::move(entry.native_id);
+  post.url = std::move(entry.url);
+  post.url_original = std::move(entry.url_original);
+  post.title = std::move(entry.title);
+  post.comments_url = std::move(entry.comments_url);
+  post.source_fingerprint = entry.source_fingerprint;
+  if (entry.unchanged) {
+    // Identity only (FeedEntry::unchanged): no content, so no content hash.
+    post.unchanged = true;
+    post.id = make_post_id(source_id, post.native_id);
+    return post;
+  }
+  post.language = std::move(entry.language);
   post.language_confidence = entry.language_confidence;
-  post.title = entry.title;
-  post.summary = entry.summary;
-  post.content_text = entry.content_text;
-  post.content_html = entry.content_html;
-  post.authors = entry.authors;
+  post.summary = std::move(entry.summary);
+  post.content_text = std::move(entry.content_text);
+  post.content_html = std::move(entry.content_html);
+  post.authors = std::move(entry.authors);
   post.published_at = entry.published_at;
   post.updated_at = entry.updated_at;
-  post.tags = entry.tags;
+  post.tags = std::move(entry.tags);
   post.comment_count = entry.comment_count;
-  post.comments_url = entry.comments_url;
-  post.quality = entry.quality;
+  post.quality = std::move(entry.quality);
   finalize_post(source_id, post);
   return post;
 }
 
-CommentData to_comment(std::string_view source_id, const PostData& post, const FeedEntry& entry,
+CommentData to_comment(std::string_view source_id, const PostData& post, FeedEntry entry,
                        const BylineSplitter& bylines) {
   CommentData c;
-  c.native_id = entry.native_id;
+  c.native_id = std::move(entry.native_id);
   c.post_id = post.id;
   // A reply to the post itself is a top-level comment; a reply to another
   // comment names that comment's stable id.
@@ -286,16 +299,16 @@ CommentData to_comment(std::string_view source_id, const PostData& post, const F
       *entry.in_reply_to != post.url.value_or("") && *entry.in_reply_to != post.url_original.value_or("")) {
     c.parent_id = make_comment_id(source_id, *entry.in_reply_to);
   }
-  c.url = entry.url;
-  c.url_original = entry.url_original;
-  c.language = entry.language;
+  c.url = std::move(entry.url);
+  c.url_original = std::move(entry.url_original);
+  c.language = std::move(entry.language);
   c.language_confidence = entry.language_confidence;
   if (!entry.authors.empty()) c.author = bylines.split(entry.authors.front());
-  c.content_text = entry.content_text ? entry.content_text : entry.summary;
-  c.content_html = entry.content_html;
+  c.content_text = entry.content_text ? std::move(entry.content_text) : std::move(entry.summary);
+  c.content_html = std::move(entry.content_html);
   c.published_at = entry.published_at;
   c.updated_at = entry.updated_at;
-  c.quality = entry.quality;
+  c.quality = std::move(entry.quality);
   c.source_fingerprint = entry.source_fingerprint;
   finalize_comment(source_id, c);
   return c;

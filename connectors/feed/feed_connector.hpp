@@ -29,8 +29,8 @@ class BylineSplitter {
 };
 
 // Maps parsed feed entries to finalized posts / comments of `source_id`.
-PostData to_post(std::string_view source_id, const FeedEntry& entry);
-CommentData to_comment(std::string_view source_id, const PostData& post, const FeedEntry& entry,
+PostData to_post(std::string_view source_id, FeedEntry entry);
+CommentData to_comment(std::string_view source_id, const PostData& post, FeedEntry entry,
                        const BylineSplitter& bylines);
 
 // What `postwire parse` shows for one document (and the golden corpus checks):

@@ -834,6 +834,7 @@ class XmlReader {
       const std::optional<std::uint64_t> fingerprint =
           options_.fingerprint_items ? fingerprint_item(items[i], base, ids[i].empty()) : 0;
       if (fingerprint) read(items[i], base, *fingerprint);
+      identity_only_ = false;
     }
     counter.report();
   }
@@ -888,6 +889,10 @@ class XmlReader {
     std::uint64_t fp = XXH3_64bits_withSeed(m.data(), m.size(), document_seed_);
     if (fp == 0) fp = 1;  // 0 means "none"
     if (skip_allowed_ && options_.unchanged->count(fp) != 0) {
+      if (options_.keep_unchanged) {
+        identity_only_ = true;  // read, but only what identifies the item
+        return fp;
+      }
       feed_.unchanged.push_back(fp);
       return std::nullopt;
     }
@@ -898,6 +903,20 @@ class XmlReader {
   // (text, CDATA with placeholders expanded, entity references with their
   // replacement text, child elements). Length-prefixed so that no two different
   // trees serialise alike. False when it is nested deeper than the text reader goes.
+  // Comment counts (slash:comments, thr:total, thr:count and thr:updated on a
+  // replies link) change with every new comment but never an item's id or
+  // content hash: they are left out, so that a post whose only change is its
+  // count is still recognised as unchanged.
+  static bool is_comment_count(const xmlNode* element) {
+    return is(element, kSlash, "comments") || is(element, kThr, "total");
+  }
+  static bool is_comment_count(const xmlAttr* attribute) {
+    if (attribute->ns == nullptr || attribute->ns->href == nullptr || sv(attribute->ns->href) != kThr.uri)
+      return false;
+    const std::string_view name = sv(attribute->name);
+    return name == "count" || name == "updated";
+  }
+
   bool serialize_element(std::string& m, const xmlNode* element, int depth) {
     const auto add = [&m](char tag, std::string_view v) {
       const auto n = static_cast<std::uint32_t>(v.size());
@@ -915,6 +934,7 @@ class XmlReader {
     add('<', sv(element->name));
     add(':', ns_of(element));
     for (const xmlAttr* a = element->properties; a != nullptr; a = a->next) {
+      if (is_comment_count(a)) continue;
       add('@', sv(a->name));
       add(':', a->ns == nullptr ? std::string_view() : sv(a->ns->href));
       for (const xmlNode* v = a->children; v != nullptr; v = v->next) {
@@ -925,6 +945,7 @@ class XmlReader {
     for (const xmlNode* c = element->children; c != nullptr; c = c->next) {
       switch (c->type) {
         case XML_ELEMENT_NODE:
+          if (is_comment_count(c)) break;
           if (depth >= kMaxTextDepth || !serialize_element(m, c, depth + 1)) return false;
           break;
         case XML_TEXT_NODE:
@@ -1006,6 +1027,7 @@ class XmlReader {
   const CdataTable* cdata_ = nullptr;
   std::uint64_t document_seed_ = 0;
   bool skip_allowed_ = false;
+  bool identity_only_ = false;  // the item being read is unchanged and kept (ParseOptions::keep_unchanged)
   std::string scratch_;
   std::string cdata_scratch_;
   std::size_t entity_budget_ = kEntityBudget;
@@ -1052,6 +1074,7 @@ bool XmlReader::read_rss(const xmlNode* root) {
 void XmlReader::read_rss_item(const xmlNode* item, const std::string& base, std::uint64_t fingerprint) {
   FeedEntry entry;
   entry.source_fingerprint = fingerprint;
+  entry.unchanged = identity_only_;
   std::string link_text;
   std::string guid_text;
   bool guid_is_permalink = true;
@@ -1133,7 +1156,10 @@ void XmlReader::read_rss_item(const xmlNode* item, const std::string& base, std:
   }
   if (!entry.url) entry.url = atom_alternate;
 
-  if (encoded) {
+  if (entry.unchanged) {
+    // Body and summary are what makes an item costly, and an unchanged one
+    // publishes nothing.
+  } else if (encoded) {
     if (description) entry.summary = body_text(*description);
     set_body(entry, *encoded, base);
   } else if (description) {
@@ -1190,6 +1216,7 @@ void XmlReader::read_atom_entry(const xmlNode* node, const std::vector<Author>& 
                                 const std::string& base, std::uint64_t fingerprint) {
   FeedEntry entry;
   entry.source_fingerprint = fingerprint;
+  entry.unchanged = identity_only_;
   std::string first_href;
   std::optional<std::string> alternate;
   bool alternate_is_html = false;
@@ -1273,7 +1300,9 @@ void XmlReader::read_atom_entry(const xmlNode* node, const std::vector<Author>& 
   }
 
   entry.url = alternate;
-  if (content) {
+  if (entry.unchanged) {
+    // As for RSS items: nothing of the body is worked out.
+  } else if (content) {
     if (summary) entry.summary = body_text(*summary);
     set_body(entry, *content, content_base);
     if (content_lang) declare_language(entry, content_lang);
@@ -1633,7 +1662,7 @@ void finalize_entries(ParsedFeed& feed, const ParseOptions& options, const std::
       e.language = feed.language;
       e.language_confidence = 1.0;
     }
-    if (!e.language) {
+    if (!e.language && !e.unchanged) {
       // Title, line feed, body: only the prefix detect_language reads is copied.
       constexpr std::size_t kSampleBytes = nz::kMaxDetectBytes + 1;
       std::string sample;

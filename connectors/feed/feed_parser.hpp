@@ -57,6 +57,11 @@ struct ParseOptions {
   bool fingerprint_items = false;
   std::uint64_t fingerprint_seed = 0;
   const std::unordered_set<std::uint64_t>* unchanged = nullptr;
+  // With keep_unchanged, an unchanged item is not dropped but listed in `entries`
+  // with FeedEntry::unchanged set and only what identifies it (ids, links, title,
+  // dates, comment feed): no body, summary or language. For posts, whose comment
+  // feeds are followed either way.
+  bool keep_unchanged = false;
 };
 
 struct FeedEntry {
@@ -80,6 +85,7 @@ struct FeedEntry {
   std::optional<double> language_confidence;  // 1.0 when declared
   std::vector<std::string> quality;           // flags such as "date_missing_zone", de-duplicated
   std::uint64_t source_fingerprint = 0;       // ParseOptions::fingerprint_items; 0 otherwise
+  bool unchanged = false;                     // ParseOptions::keep_unchanged: identity fields only
 };
 
 struct ParsedFeed {

@@ -1,7 +1,7 @@
 #include "feed/tombstones.hpp"
 
 #include <libxml/xmlreader.h>
-#include <string.h>  // memmem (GNU)
+#include <cstring>  // memmem (a GNU extension, declared here by glibc)
 
 #include <memory>
 

@@ -343,7 +343,8 @@ asio::awaitable<bool> PollingDriver::poll_once(Source& source) {
     std::vector<char> maybe_new(polled.posts.size());
     for (std::size_t i = 0; i < polled.posts.size(); ++i) {
       const auto& post = polled.posts[i];
-      maybe_new[i] = store_.classify(post.id, post.content_hash).kind != DedupeDecision::Kind::duplicate;
+      maybe_new[i] = !post.unchanged &&
+                     store_.classify(post.id, post.content_hash).kind != DedupeDecision::Kind::duplicate;
     }
     auto compute_keys = [&posts = polled.posts, &maybe_new, source_id = spec.id]() {
       std::vector<CrossSourceKeys> out;
@@ -365,6 +366,12 @@ asio::awaitable<bool> PollingDriver::poll_once(Source& source) {
     const std::string connector_id = post.id;
     resolve_identity(keys[i], post);
     if (post.id != connector_id) renamed_posts[connector_id] = post.id;
+    if (post.unchanged) {
+      // Byte-for-byte what was acknowledged: a duplicate, read (and its identity
+      // resolved) only so that its comments are followed under the right post id.
+      polled.unchanged.push_back({EventKind::post, post.source_fingerprint});
+      continue;
+    }
     Event event;
     event.kind = EventKind::post;
     event.post = std::move(post);

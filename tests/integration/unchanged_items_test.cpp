@@ -1,6 +1,7 @@
-// Comments seen again byte for byte are recognised by their source fingerprint
-// and not normalised again (docs/state.md, "Unchanged items"), without changing
-// what is published: edits still become `updated` events, new comments `created`.
+// Posts and comments seen again byte for byte are recognised by their source
+// fingerprint and not normalised again (docs/state.md, "Unchanged items"),
+// without changing what is published: edits still become `updated` events, new
+// comments `created`, and an unchanged post's comment feed is still followed.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -15,13 +16,16 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::string post_feed(const std::string& comments_url) {
+std::string post_feed(const std::string& comments_url,
+                      const std::string& body =
+                          "The story itself, long enough to tell its language from the "
+                          "words in it.") {
   return R"(<?xml version="1.0"?><rss version="2.0" xmlns:wfw="http://wellformedweb.org/CommentAPI/">
 <channel><title>Desk</title><link>http://desk.example/</link>
 <item><title>Story</title><link>http://desk.example/story</link><guid>story-1</guid>
-<description>The story itself, long enough to tell its language from the words in it.</description>
-<wfw:commentRss>)" +
-         comments_url + "</wfw:commentRss></item></channel></rss>\n";
+<description>)" +
+         body + "</description>\n<wfw:commentRss>" + comments_url +
+         "</wfw:commentRss></item></channel></rss>\n";
 }
 
 std::string comment(const std::string& n, const std::string& text) {
@@ -38,7 +42,7 @@ std::string comment_feed(const std::vector<std::string>& items) {
   return out + "</channel></rss>\n";
 }
 
-TEST(UnchangedItems, RepeatedCommentsAreSkippedEditsAndNewOnesPublished) {
+TEST(UnchangedItems, RepeatedItemsAreSkippedEditsAndNewOnesPublished) {
   TempDir dir;
   MockBroker broker;
   const auto feed = dir / "feed.xml";
@@ -57,15 +61,16 @@ TEST(UnchangedItems, RepeatedCommentsAreSkippedEditsAndNewOnesPublished) {
   EXPECT_EQ(s->published, 3);
   EXPECT_EQ(s->unchanged, 0);
 
-  // Same bytes: both comments are skipped before normalising; the post is not.
+  // Same bytes: the post and both comments are skipped before normalising.
   r = postwire({"once", "--config", config.path});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   s = parse_once_summary(r.out);
   EXPECT_EQ(s->published, 0);
   EXPECT_EQ(s->duplicates, 3);
-  EXPECT_EQ(s->unchanged, 2);
+  EXPECT_EQ(s->unchanged, 3);
 
-  // One edited, one new, one unchanged.
+  // One edited, one new, one unchanged; the unchanged post's comment feed is
+  // still followed.
   const std::string two_edited = comment("2", "Thanks for the report, well written and clear. Edit: typo.");
   const std::string three = comment("3", "A third reader arrives late to the discussion here.");
   write_file(comments, comment_feed({three, one, two_edited}));
@@ -73,7 +78,7 @@ TEST(UnchangedItems, RepeatedCommentsAreSkippedEditsAndNewOnesPublished) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   s = parse_once_summary(r.out);
   EXPECT_EQ(s->published, 2);
-  EXPECT_EQ(s->unchanged, 1);
+  EXPECT_EQ(s->unchanged, 2);
 
   // The edit's new bytes are now the acknowledged ones: skipped next time, as is
   // everything else; and the window still protects every comment shown.
@@ -81,7 +86,24 @@ TEST(UnchangedItems, RepeatedCommentsAreSkippedEditsAndNewOnesPublished) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   s = parse_once_summary(r.out);
   EXPECT_EQ(s->published, 0);
+  EXPECT_EQ(s->unchanged, 4);
+
+  // An edited post is normalised again and published as an update; its
+  // comments, unchanged, are still skipped under the same post id.
+  write_file(feed, post_feed(file_url(comments),
+                             "The story itself, corrected: long enough to tell its "
+                             "language from the words in it."));
+  r = postwire({"once", "--config", config.path});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  s = parse_once_summary(r.out);
+  EXPECT_EQ(s->published, 1);
   EXPECT_EQ(s->unchanged, 3);
+  const auto posts = consume_all(broker.bootstrap(), "postwire.posts", 60s);
+  ASSERT_EQ(posts.size(), 2U);
+  const auto edited = nlohmann::json::parse(posts.back().value);
+  EXPECT_EQ(edited["event_type"], "updated");
+  EXPECT_EQ(edited["version"], 2);
+  EXPECT_EQ(edited["post"]["id"], nlohmann::json::parse(posts.front().value)["post"]["id"]);
 
   const auto events = consume_all(broker.bootstrap(), "postwire.comments", 60s);
   ASSERT_EQ(events.size(), 4U);

@@ -159,6 +159,27 @@ TEST(FeedConnector, AtomRepliesAreThreaded) {
   EXPECT_EQ(batch->comments[1].author.name, "Bob");
 }
 
+TEST(FeedConnector, AnUnchangedEntryBecomesAnIdentityOnlyPost) {
+  FeedEntry entry;
+  entry.unchanged = true;
+  entry.native_id = "s-1";
+  entry.url = "http://t.example/story";
+  entry.title = "Story";
+  entry.comments_url = "http://t.example/story/c.xml";
+  entry.source_fingerprint = 42;
+  const PostData post = to_post("desk", entry);
+  EXPECT_TRUE(post.unchanged);
+  EXPECT_EQ(post.id, make_post_id("desk", "s-1"));
+  EXPECT_EQ(post.source_fingerprint, 42U);
+  EXPECT_EQ(post.comments_url, entry.comments_url);
+  EXPECT_TRUE(post.content_hash.empty());  // nothing to compare: the driver never classifies it
+  entry.unchanged = false;
+  const PostData full = to_post("desk", entry);
+  EXPECT_FALSE(full.unchanged);
+  EXPECT_EQ(full.id, post.id);
+  EXPECT_FALSE(full.content_hash.empty());
+}
+
 TEST(BylineSplitter, RejectsPatternsWithoutTwoGroups) {
   EXPECT_FALSE(BylineSplitter::compile({"^(a)$"}));
   EXPECT_FALSE(BylineSplitter::compile({"(unclosed"}));

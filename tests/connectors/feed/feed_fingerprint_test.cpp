@@ -133,6 +133,71 @@ TEST(FeedFingerprint, UnchangedItemsAreSkippedAndListed) {
   EXPECT_EQ(parsed->unchanged[0], fps[0]);
 }
 
+TEST(FeedFingerprint, KeptUnchangedItemsCarryOnlyTheirIdentity) {
+  // keep_unchanged (posts): the unchanged item stays in `entries`, read for its
+  // id, link, title and comment feed, with nothing of its body worked out.
+  auto post = [](const std::string& body) {
+    return R"(<item><title>Story</title><link>http://t.example/story?utm_source=x</link><guid>s-1</guid>)"
+           R"(<wfw:commentRss xmlns:wfw="http://wellformedweb.org/CommentAPI/">http://t.example/story/c.xml)"
+           "</wfw:commentRss><description><![CDATA[<p>" +
+           body + " with enough words in it for a language to be told apart from the rest</p>]]>" +
+           "</description></item>";
+  };
+  const auto fps = fingerprints(rss({post("The story")}), fingerprinting());
+  const std::unordered_set<std::uint64_t> known{fps[0]};
+  ParseOptions options = fingerprinting(&known);
+  options.keep_unchanged = true;
+  auto parsed = parse_feed(rss({post("The story"), comment_item("2", "Second")}), options);
+  ASSERT_TRUE(parsed.ok());
+  ASSERT_EQ(parsed->entries.size(), 2U);
+  EXPECT_TRUE(parsed->unchanged.empty());
+  const FeedEntry& kept = parsed->entries[0];
+  EXPECT_TRUE(kept.unchanged);
+  EXPECT_EQ(kept.source_fingerprint, fps[0]);
+  EXPECT_EQ(kept.native_id, "s-1");
+  EXPECT_EQ(kept.url, "http://t.example/story");
+  EXPECT_EQ(kept.title, "Story");
+  EXPECT_EQ(kept.comments_url, "http://t.example/story/c.xml");
+  EXPECT_FALSE(kept.content_text);
+  EXPECT_FALSE(kept.content_html);
+  EXPECT_FALSE(kept.summary);
+  EXPECT_FALSE(kept.language);
+  // The other item is read in full.
+  EXPECT_FALSE(parsed->entries[1].unchanged);
+  EXPECT_TRUE(parsed->entries[1].content_text);
+  EXPECT_TRUE(parsed->entries[1].language);
+  // Changed bytes: read in full as well.
+  auto edited = parse_feed(rss({post("The story, corrected")}), options);
+  ASSERT_TRUE(edited.ok());
+  ASSERT_EQ(edited->entries.size(), 1U);
+  EXPECT_FALSE(edited->entries[0].unchanged);
+  EXPECT_TRUE(edited->entries[0].content_text);
+}
+
+TEST(FeedFingerprint, CommentCountsDoNotCount) {
+  // A post's comment count moves with every new comment; its id and content
+  // hash do not. RSS slash:comments and thr:total, Atom thr:count/thr:updated.
+  auto rss_post = [](const std::string& count) {
+    return rss({R"(<item xmlns:slash="http://purl.org/rss/1.0/modules/slash/" )"
+                R"(xmlns:thr="http://purl.org/syndication/thread/1.0"><title>Story</title>)"
+                "<guid>s-1</guid><description>Body</description><slash:comments>" +
+                count + "</slash:comments><thr:total>" + count + "</thr:total></item>"});
+  };
+  const auto two = fingerprints(rss_post("2"), fingerprinting());
+  EXPECT_EQ(fingerprints(rss_post("7"), fingerprinting()), two);
+  auto atom = [](const std::string& count, const std::string& href) {
+    return R"(<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom" )"
+           R"(xmlns:thr="http://purl.org/syndication/thread/1.0"><title>T</title><entry><id>urn:1</id>)"
+           "<title>One</title><link rel=\"replies\" href=\"" +
+           href + "\" thr:count=\"" + count + "\" thr:updated=\"2007-07-2" + count +
+           "T00:00:00Z\"/><content>Text</content></entry></feed>";
+  };
+  const auto a = fingerprints(atom("1", "http://t.example/1/replies"), fingerprinting());
+  EXPECT_EQ(fingerprints(atom("5", "http://t.example/1/replies"), fingerprinting()), a);
+  // The rest of the element still counts.
+  EXPECT_NE(fingerprints(atom("1", "http://t.example/2/replies"), fingerprinting()), a);
+}
+
 TEST(FeedFingerprint, NothingIsSkippedWhenItemsShareAnId) {
   // Items sharing a guid get ids from their links, decided over the whole
   // document: each must be read.

@@ -52,6 +52,11 @@ struct PostData {
   // that decides its id and content (docs/state.md, "unchanged items"); 0 when the
   // connector does not compute one. Internal: never published.
   std::uint64_t source_fingerprint = 0;
+  // Set by a connector that found the item's source bytes exactly as acknowledged
+  // (PollContext::unchanged) and did not normalise it again: only id, native_id,
+  // url, url_original, title and comments_url are filled, for following its
+  // comments. The driver counts it as a duplicate. Internal: never published.
+  bool unchanged = false;
 };
 
 struct CommentData {
