@@ -473,7 +473,7 @@ constexpr std::string_view kCdataClose = "\xEE\x80\x81";  // U+E001
 // stay with libxml2 too: it refuses sections over 10,000,000 bytes (without
 // XML_PARSE_HUGE), and a placeholder must not turn that error into a success.
 constexpr std::size_t kMinCdataBytes = 64;
-constexpr std::size_t kMaxCdataBytes = 1024 * 1024;
+constexpr std::size_t kMaxCdataBytes = std::size_t{1024} * 1024;
 
 // Text libxml2 keeps as written in a CDATA section: valid UTF-8 of XML characters,
 // no CR (line ends are normalised), no U+E000/U+E001.
@@ -782,9 +782,11 @@ class XmlReader {
     for (const xmlNode* p = n; p != nullptr && p->type == XML_ELEMENT_NODE; p = p->parent) {
       if (std::optional<std::string> base = attr(p, "base", kXmlUri)) bases.push_back(std::move(*base));
     }
+    // Outermost first: each xml:base is resolved against the one around it.
+    std::reverse(bases.begin(), bases.end());
     std::string base = options_.base_url;
-    for (auto it = bases.rbegin(); it != bases.rend(); ++it) {
-      if (std::optional<std::string> resolved = nz::resolve_url(base, *it)) base = std::move(*resolved);
+    for (const std::string& b : bases) {
+      if (std::optional<std::string> resolved = nz::resolve_url(base, b)) base = std::move(*resolved);
     }
     return base;
   }
@@ -1537,7 +1539,7 @@ Result<ParsedFeed> parse_json(std::string_view body, const ParseOptions& options
     ItemCounter counter(options.max_items, feed);
     for (const nlohmann::json& item : *items) {
       if (!item.is_object()) {
-        feed.warnings.push_back("item_skipped: a JSON Feed item is not an object");
+        feed.warnings.emplace_back("item_skipped: a JSON Feed item is not an object");
         continue;
       }
       if (counter.take()) feed.entries.push_back(json_entry(item, base, feed_authors));

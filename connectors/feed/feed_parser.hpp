@@ -34,7 +34,7 @@ const char* to_string(IdFrom id_from);                       // "auto", "guid", 
 std::optional<IdFrom> parse_id_from(std::string_view name);  // the inverse
 
 // Documents larger than this are refused with Errc::too_large before parsing.
-inline constexpr std::size_t kMaxFeedBytes = 64 * 1024 * 1024;
+inline constexpr std::size_t kMaxFeedBytes = std::size_t{64} * 1024 * 1024;
 
 struct ParseOptions {
   FeedFormat format = FeedFormat::auto_detect;

@@ -470,15 +470,13 @@ ParsedDate parse_words(std::string_view s) {
     }
     // Punctuation.
     const char c = tok.text[0];
-    if (c == ',' || c == '.') {
-      ++i;
-    } else if ((c == '+' || c == '-') && f.has_time) {
+    if ((c == '+' || c == '-') && f.has_time) {
       if (f.has_zone) return unparseable();
       if (!offset_from_tokens(t, i, f.offset_seconds)) return unparseable();
       f.has_zone = true;
       numeric_zone = true;
-    } else if (c == '-' && !f.has_time) {
-      ++i;  // RFC 850 "22-Jul-07"
+    } else if (c == ',' || c == '.' || c == '-') {
+      ++i;  // separators; '-' before the time as in RFC 850 "22-Jul-07"
     } else {
       return unparseable();
     }
@@ -549,9 +547,8 @@ std::optional<ParsedDate> parse_relative(std::string_view s, std::optional<UnixS
   }
   std::int64_t seconds = -1;
   int months = 0;
-  if (words.size() == 1 && (words[0] == "today" || words[0] == "now")) {
-    seconds = 0;
-  } else if (words.size() == 2 && words[0] == "just" && words[1] == "now") {
+  if ((words.size() == 1 && (words[0] == "today" || words[0] == "now")) ||
+      (words.size() == 2 && words[0] == "just" && words[1] == "now")) {
     seconds = 0;
   } else if (words.size() == 1 && words[0] == "yesterday") {
     seconds = 86400;

@@ -1120,15 +1120,13 @@ std::string collapse_whitespace(std::string_view text) {
       space_len = 1;
     } else if (c == 0xC2 && byte(i + 1) == 0xA0) {
       space_len = 2;  // U+00A0
-    } else if (c == 0xE1 && byte(i + 1) == 0x9A && byte(i + 2) == 0x80) {
-      space_len = 3;  // U+1680
-    } else if (c == 0xE2 && byte(i + 1) == 0x80 &&
-               ((byte(i + 2) >= 0x80 && byte(i + 2) <= 0x8A) || byte(i + 2) == 0xA8 || byte(i + 2) == 0xA9 ||
-                byte(i + 2) == 0xAF)) {
-      space_len = 3;  // U+2000-U+200A, U+2028, U+2029, U+202F
-    } else if ((c == 0xE2 && byte(i + 1) == 0x81 && byte(i + 2) == 0x9F) ||
+    } else if ((c == 0xE1 && byte(i + 1) == 0x9A && byte(i + 2) == 0x80) ||
+               (c == 0xE2 && byte(i + 1) == 0x80 &&
+                ((byte(i + 2) >= 0x80 && byte(i + 2) <= 0x8A) || byte(i + 2) == 0xA8 || byte(i + 2) == 0xA9 ||
+                 byte(i + 2) == 0xAF)) ||
+               (c == 0xE2 && byte(i + 1) == 0x81 && byte(i + 2) == 0x9F) ||
                (c == 0xE3 && byte(i + 1) == 0x80 && byte(i + 2) == 0x80)) {
-      space_len = 3;  // U+205F, U+3000
+      space_len = 3;  // U+1680, U+2000-U+200A, U+2028, U+2029, U+202F, U+205F, U+3000
     }
     if (space_len > 0) {
       pending = true;

@@ -403,7 +403,7 @@ int command_parse(const ParseOptionsCli& options) {
   }
   std::string body;
   std::string base = options.base_url.value_or("");
-  constexpr std::size_t kMax = 64 * 1024 * 1024;
+  constexpr std::size_t kMax = std::size_t{64} * 1024 * 1024;
   if (options.file == "-") {
     body.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
     if (base.empty()) base = "file:///dev/stdin";

@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
 namespace postwire {
@@ -42,7 +43,7 @@ class Loader {
       if (allowed.count(key) == 0) {
         std::string list;
         for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-        error(kv.first, "unknown key '" + key + "' in " + where + " (expected one of: " + list + ")");
+        error(kv.first, fmt::format("unknown key '{}' in {} (expected one of: {})", key, where, list));
       }
     }
     return true;
@@ -76,8 +77,8 @@ class Loader {
       } else if (fallback) {
         out += *fallback;
       } else {
-        error(at,
-              "environment variable " + expr + " is not set (write ${" + expr + ":-default} for a default)");
+        error(at, fmt::format("environment variable {0} is not set (write ${{{0}:-default}} for a default)",
+                              expr));
         return std::nullopt;
       }
       i = end + 1;
@@ -166,7 +167,7 @@ std::optional<std::string> apply_override(YAML::Node& root, const std::string& a
       std::size_t index = 0;
       auto [p, ec] = std::from_chars(part.data(), part.data() + part.size(), index);
       if (ec != std::errc() || p != part.data() + part.size() || index >= cur.size()) {
-        return "--set '" + assignment + "': '" + part + "' is not an index of the list";
+        return fmt::format("--set '{}': '{}' is not an index of the list", assignment, part);
       }
       if (last) {
         cur[index] = value;
@@ -177,7 +178,7 @@ std::optional<std::string> apply_override(YAML::Node& root, const std::string& a
       continue;
     }
     if (!cur.IsMap() && !cur.IsNull())
-      return "--set '" + assignment + "': '" + part + "' is under a plain value";
+      return fmt::format("--set '{}': '{}' is under a plain value", assignment, part);
     if (last) {
       cur[part] = value;
     } else {

@@ -70,7 +70,7 @@ Result<void> KafkaPublisher::open_handle() {
   for (const auto& [k, v] : settings_) {
     if (rd_kafka_conf_set(conf, k.c_str(), v.c_str(), errstr.data(), errstr.size()) != RD_KAFKA_CONF_OK) {
       rd_kafka_conf_destroy(conf);
-      return make_error(Errc::config, "kafka property " + k + "=" + v + ": " + errstr.data());
+      return make_error(Errc::config, fmt::format("kafka property {}={}: {}", k, v, errstr.data()));
     }
   }
   rd_kafka_conf_set_opaque(conf, this);
@@ -126,7 +126,7 @@ void KafkaPublisher::trigger_fatal_error_for_testing() {
                             "test-triggered fatal error");
 }
 
-KafkaPublisher::~KafkaPublisher() {
+KafkaPublisher::~KafkaPublisher() {  // NOLINT(bugprone-exception-escape): see the header
   stop_probe();
   tick_.cancel();
   if (wake_) wake_->cancel();
@@ -265,7 +265,7 @@ asio::awaitable<Result<void>> KafkaPublisher::produce(OutgoingMessage message, D
     const auto err = error == nullptr ? RD_KAFKA_RESP_ERR_NO_ERROR : rd_kafka_error_code(error);
     if (error != nullptr) rd_kafka_error_destroy(error);
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      pending.release();  // owned by librdkafka until the delivery report
+      static_cast<void>(pending.release());  // owned by librdkafka until the delivery report
       ++in_flight_;
       metrics_.inflight.Set(static_cast<double>(in_flight_));
       co_return Result<void>{};

@@ -32,8 +32,8 @@ prometheus::MetricFamily family(const char* name, const char* help, prometheus::
 // Process metrics in the names the Prometheus client libraries use, read from /proc.
 std::vector<prometheus::MetricFamily> process_families() {
   std::vector<prometheus::MetricFamily> out;
-  const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
-  const double page = static_cast<double>(sysconf(_SC_PAGESIZE));
+  const auto ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
+  const auto page = static_cast<double>(sysconf(_SC_PAGESIZE));
   std::ifstream stat("/proc/self/stat");
   std::string line;
   std::getline(stat, line);

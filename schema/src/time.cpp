@@ -32,7 +32,7 @@ UnixSeconds unix_from_civil(int year, unsigned month, unsigned day, int hour, in
   const unsigned doy = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1;
   const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
   const std::int64_t days = era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-  return days * 86400 + hour * 3600 + minute * 60 + second;
+  return days * 86400 + std::int64_t{hour} * 3600 + std::int64_t{minute} * 60 + second;
 }
 
 namespace {

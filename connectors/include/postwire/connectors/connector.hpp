@@ -31,7 +31,7 @@ struct SourceSpec {
   std::string url;  // absolute (file paths already resolved against the config folder)
   std::chrono::milliseconds interval{std::chrono::minutes(5)};
   std::chrono::milliseconds timeout{std::chrono::seconds(30)};
-  std::size_t max_document_bytes = 16 * 1024 * 1024;
+  std::size_t max_document_bytes = std::size_t{16} * 1024 * 1024;
   std::optional<std::string> timezone;            // IANA zone for dates without one
   std::optional<std::chrono::seconds> state_ttl;  // how long items are remembered (default: state.ttl)
   bool drop_cross_source = false;  // cross_source: drop (default mark: publish with duplicate_of)

@@ -17,9 +17,9 @@ namespace postwire {
 struct FetchRequest {
   std::string url;  // absolute http://, https:// or file:// URL
   std::chrono::milliseconds timeout{30000};
-  std::size_t max_bytes = 16 * 1024 * 1024;      // cap while reading, not after
-  std::optional<std::string> if_none_match;      // ETag from the previous fetch
-  std::optional<std::string> if_modified_since;  // Last-Modified from the previous fetch
+  std::size_t max_bytes = std::size_t{16} * 1024 * 1024;  // cap while reading, not after
+  std::optional<std::string> if_none_match;               // ETag from the previous fetch
+  std::optional<std::string> if_modified_since;           // Last-Modified from the previous fetch
 };
 
 struct Document {

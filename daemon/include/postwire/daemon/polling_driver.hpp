@@ -43,10 +43,11 @@ class PollingDriver {
  public:
   using AckObserver = std::function<void(const Event&, const Delivery&)>;
 
-  PollingDriver(boost::asio::io_context& io, const KafkaConfig& kafka, DeliveryMode delivery,
+  PollingDriver(boost::asio::io_context& io, KafkaConfig kafka, DeliveryMode delivery,
                 const ConnectorRegistry& registry, Fetcher& fetcher, DedupeStore& store,
                 KafkaPublisher& publisher, Metrics& metrics);
-  ~PollingDriver();
+  // Timer cancels only throw on a broken invariant, where terminating is right.
+  ~PollingDriver();  // NOLINT(bugprone-exception-escape)
   // Connectors parse and normalise on this pool (PollContext::compute); unset: on the loop's thread.
   void set_compute_pool(ComputePool* pool) { compute_ = pool; }
   // How long acknowledged batches may wait to share one state transaction (state.commit_interval).
