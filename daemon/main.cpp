@@ -16,7 +16,7 @@ constexpr const char* kUsage = R"(usage:
   postwire once  --config FILE [--print-events] [COMMON]   poll every source once, publish, print a summary
   postwire check --config FILE [COMMON]                    validate the configuration (exit 78 if invalid)
   postwire parse [--format auto|rss|atom|jsonfeed] [--base-url URL] [--source-id ID] [--timezone ZONE]
-                 [--now RFC3339] [--content-type VALUE] [--id-from auto|guid|link] FILE
+                 [--language TAG] [--now RFC3339] [--content-type VALUE] [--id-from auto|guid|link] FILE
                                                            print the events one document yields
   postwire state inspect|export|reset --config FILE [--source ID] [--yes]
                                                            inspect, export or reset the state store
@@ -73,6 +73,10 @@ int main(int argc, char** argv) {
         std::string v;
         if (!value(v)) return usage_error("--timezone needs an IANA zone name");
         options.timezone = v;
+      } else if (a == "--language") {
+        std::string v;
+        if (!value(v)) return usage_error("--language needs a BCP 47 language tag");
+        options.language = v;
       } else if (a == "--now") {
         std::string v;
         if (!value(v)) return usage_error("--now needs an RFC 3339 time");

@@ -108,6 +108,7 @@ class FeedConnector final : public Connector {
   ParseOptions parse_options(const PollContext& ctx) const {
     ParseOptions options;
     options.timezone = spec_.timezone;
+    options.language = spec_.language;
     options.now = std::chrono::duration_cast<std::chrono::seconds>(ctx.now.time_since_epoch()).count();
     options.id_from = id_from_;
     options.tracking_params = tracking_params_;

@@ -1664,6 +1664,10 @@ void finalize_entries(ParsedFeed& feed, const ParseOptions& options, const std::
       e.language = feed.language;
       e.language_confidence = 1.0;
     }
+    if (!e.language && options.language) {
+      e.language = options.language;
+      e.language_confidence = 1.0;
+    }
     if (!e.language && !e.unchanged) {
       // Title, line feed, body: only the prefix detect_language reads is copied.
       constexpr std::size_t kSampleBytes = nz::kMaxDetectBytes + 1;

@@ -43,7 +43,11 @@ struct ParseOptions {
                                             // document does not declare one)
   std::size_t max_items = 5000;             // cap; extra items are ignored and a warning is added
   std::optional<std::string> timezone;      // IANA zone for dates without one (source's `timezone:`)
-  std::optional<UnixSeconds> now;           // fetch time: reference for relative and future dates
+  // The source's language as the operator declares it (source's `language:`,
+  // BCP 47): used, like a declaration in the document, for items for which
+  // neither they nor their document declare one; no detection then.
+  std::optional<std::string> language;
+  std::optional<UnixSeconds> now;  // fetch time: reference for relative and future dates
   IdFrom id_from = IdFrom::auto_detect;
   std::vector<std::string> tracking_params;  // query parameters dropped from links; empty: the defaults
   // Source fingerprints (docs/state.md, "Unchanged items"). With fingerprint_items,

@@ -7,7 +7,7 @@ bool SourceSpec::operator==(const SourceSpec& other) const {
   auto dump = [](const YAML::Node& node) { return node ? YAML::Dump(node) : std::string(); };
   return id == other.id && type == other.type && url == other.url && interval == other.interval &&
          timeout == other.timeout && max_document_bytes == other.max_document_bytes &&
-         timezone == other.timezone && state_ttl == other.state_ttl &&
+         timezone == other.timezone && language == other.language && state_ttl == other.state_ttl &&
          drop_cross_source == other.drop_cross_source && dump(options) == dump(other.options);
 }
 

@@ -20,6 +20,7 @@
 #include "feed/feed_connector.hpp"
 #include "feed/feed_parser.hpp"
 #include "normalise/dates.hpp"
+#include "normalise/language.hpp"
 #include "postwire/daemon/admin_server.hpp"
 #include "postwire/daemon/config.hpp"
 #include "postwire/daemon/dedupe_store.hpp"
@@ -390,6 +391,14 @@ int command_parse(const ParseOptionsCli& options) {
     std::cerr << "postwire parse: --timezone: unknown IANA time zone '" << *options.timezone << "'\n";
     return kExitUsage;
   }
+  std::optional<std::string> language;
+  if (options.language) {
+    language = normalise::normalise_language_tag(*options.language);
+    if (!language) {
+      std::cerr << "postwire parse: --language: '" << *options.language << "' is not a language tag\n";
+      return kExitUsage;
+    }
+  }
   UnixMillis now = std::chrono::duration_cast<std::chrono::milliseconds>(
                        std::chrono::system_clock::now().time_since_epoch())
                        .count();
@@ -422,6 +431,7 @@ int command_parse(const ParseOptionsCli& options) {
   parse_options.base_url = base;
   parse_options.content_type = options.content_type;
   parse_options.timezone = options.timezone;
+  parse_options.language = language;
   parse_options.now = now / 1000;
   parse_options.id_from = *id_from;
   auto parsed = feed::parse_feed(body, parse_options);

@@ -12,6 +12,8 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include "normalise/language.hpp"
+
 namespace postwire {
 namespace {
 
@@ -92,6 +94,16 @@ class Loader {
       return std::nullopt;
     }
     return interpolate(node, node.Scalar());
+  }
+
+  // A BCP 47 tag, normalised to its usual case (en-us -> en-US).
+  std::optional<std::string> language_tag(const YAML::Node& node, const std::string& what) {
+    auto text = scalar(node, what);
+    if (!text) return std::nullopt;
+    auto tag = normalise::normalise_language_tag(*text);
+    if (!tag)
+      error(node, fmt::format("{}: '{}' is not a language tag (write e.g. en, de-CH, pt-BR)", what, *text));
+    return tag;
   }
 
   std::optional<std::chrono::milliseconds> duration(const YAML::Node& node, const std::string& what) {
@@ -425,7 +437,8 @@ ConfigLoad load_config(const std::filesystem::path& path, const std::vector<std:
   // Defaults every source inherits.
   SourceSpec defaults;
   if (const auto d = root["defaults"];
-      d && L.check_map(d, "defaults", {"interval", "timeout", "max_document_bytes", "timezone"})) {
+      d &&
+      L.check_map(d, "defaults", {"interval", "timeout", "max_document_bytes", "timezone", "language"})) {
     if (d["interval"]) {
       if (auto v = L.duration(d["interval"], "defaults.interval")) defaults.interval = *v;
     }
@@ -441,6 +454,7 @@ ConfigLoad load_config(const std::filesystem::path& path, const std::vector<std:
       }
     }
     if (d["timezone"]) defaults.timezone = L.scalar(d["timezone"], "defaults.timezone");
+    if (d["language"]) defaults.language = L.language_tag(d["language"], "defaults.language");
   }
 
   const auto sources = root["sources"];
@@ -451,8 +465,8 @@ ConfigLoad load_config(const std::filesystem::path& path, const std::vector<std:
   } else {
     std::set<std::string> seen_ids;
     static const std::set<std::string> kCommonKeys{
-        "id",      "type",     "url",       "interval",           "timeout",
-        "enabled", "timezone", "state_ttl", "max_document_bytes", "cross_source"};
+        "id",       "type",     "url",       "interval",           "timeout",     "enabled",
+        "timezone", "language", "state_ttl", "max_document_bytes", "cross_source"};
     for (const auto& s : sources) {
       if (!s.IsMap()) {
         L.error(s, "each source must be a mapping with id, type and url");
@@ -516,6 +530,7 @@ ConfigLoad load_config(const std::filesystem::path& path, const std::vector<std:
         }
       }
       if (s["timezone"]) spec.timezone = L.scalar(s["timezone"], "timezone");
+      if (s["language"]) spec.language = L.language_tag(s["language"], "language");
       if (s["state_ttl"]) {
         if (auto v = L.duration(s["state_ttl"], "state_ttl")) {
           spec.state_ttl = std::chrono::duration_cast<std::chrono::seconds>(*v);

@@ -51,6 +51,22 @@ TEST(Config, MinimalConfigGetsDefaults) {
   EXPECT_EQ(c.sources[0].url, "https://example.com/feed");
 }
 
+TEST(Config, SourceLanguageIsANormalisedLanguageTag) {
+  TempDir dir;
+  auto r = load(dir, std::string(kMinimal) + "    language: EN-gb\n");
+  ASSERT_TRUE(r.ok()) << (r.errors.empty() ? "" : r.errors[0].to_string());
+  EXPECT_EQ(r.config->sources[0].language, "en-GB");
+  r = load(dir, std::string(kMinimal) + "defaults: {language: de}\n");
+  ASSERT_TRUE(r.ok()) << (r.errors.empty() ? "" : r.errors[0].to_string());
+  EXPECT_EQ(r.config->sources[0].language, "de");  // inherited
+  r = load(dir, kMinimal);
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r.config->sources[0].language);  // none: declared by documents, else detected
+  r = load(dir, std::string(kMinimal) + "    language: not a tag\n");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.errors[0].message.find("not a language tag"), std::string::npos) << r.errors[0].to_string();
+}
+
 TEST(Config, WorkersDefaultToOnePerCoreAndAreBounded) {
   TempDir dir;
   auto r = load(dir, kMinimal);

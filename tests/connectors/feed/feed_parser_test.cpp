@@ -726,5 +726,30 @@ TEST(FeedParser, ThreadSafe) {
   for (int count : ok) EXPECT_EQ(count, 50);
 }
 
+TEST(FeedParserLanguage, TheSourcesConfiguredLanguageStandsInForADeclaration) {
+  auto doc = [](const std::string& channel_extra, const std::string& item_extra) {
+    return R"(<?xml version="1.0"?><rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel>)"
+           "<title>T</title>" +
+           channel_extra + "<item><title>Hallo</title><guid>1</guid>" + item_extra +
+           "<description>Ein kurzer Text, lang genug, um die Sprache daran zu erkennen, wenn man "
+           "will.</description></item></channel></rss>";
+  };
+  ParseOptions options;
+  // Nothing declared: detected.
+  ParsedFeed feed = parse_ok(doc("", ""), options);
+  EXPECT_EQ(feed.entries.at(0).language, "de");
+  EXPECT_LT(feed.entries.at(0).language_confidence.value_or(1.0), 1.0);
+  // Configured for the source: taken as declared, nothing detected.
+  options.language = "en";
+  feed = parse_ok(doc("", ""), options);
+  EXPECT_EQ(feed.entries.at(0).language, "en");
+  EXPECT_EQ(feed.entries.at(0).language_confidence, 1.0);
+  // What the document or the item declares still wins.
+  feed = parse_ok(doc("<language>fr</language>", ""), options);
+  EXPECT_EQ(feed.entries.at(0).language, "fr");
+  feed = parse_ok(doc("<language>fr</language>", "<dc:language>it</dc:language>"), options);
+  EXPECT_EQ(feed.entries.at(0).language, "it");
+}
+
 }  // namespace
 }  // namespace postwire::feed

@@ -33,6 +33,7 @@ struct SourceSpec {
   std::chrono::milliseconds timeout{std::chrono::seconds(30)};
   std::size_t max_document_bytes = std::size_t{16} * 1024 * 1024;
   std::optional<std::string> timezone;            // IANA zone for dates without one
+  std::optional<std::string> language;            // BCP 47: the source's language, when its documents omit it
   std::optional<std::chrono::seconds> state_ttl;  // how long items are remembered (default: state.ttl)
   bool drop_cross_source = false;  // cross_source: drop (default mark: publish with duplicate_of)
   YAML::Node options;              // connector-specific keys

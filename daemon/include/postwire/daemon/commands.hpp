@@ -36,6 +36,7 @@ struct ParseOptionsCli {
   std::string source_id = "local";
   std::string file;                         // "-" for stdin
   std::optional<std::string> timezone;      // IANA zone for dates without one (a source's `timezone:`)
+  std::optional<std::string> language;      // the source's language, when the document omits it (`language:`)
   std::optional<std::string> now;           // RFC 3339: fetched_at and the reference for relative dates
   std::optional<std::string> content_type;  // as if served with this Content-Type (its charset counts)
   std::string id_from = "auto";             // the feed connector's `id_from`
