@@ -50,7 +50,6 @@ struct PollingDriver::CrossSourceKeys {
   std::optional<std::uint64_t> alias;    // per source: a guid re-issued for the same link
   std::optional<std::uint64_t> url;      // across sources: the same canonical link
   std::optional<std::uint64_t> simhash;  // across sources: nearly the same text, if long enough
-  bool computed = false;                 // url and simhash are only computed for posts that may be new
 };
 
 namespace {
@@ -336,22 +335,14 @@ asio::awaitable<bool> PollingDriver::poll_once(Source& source) {
   };
 
   // Cross-source keys are pure functions of a post's link and text: they are
-  // computed on the compute pool, for the posts that may be new, before the
-  // loop below decides on the event loop, in order, which of them are copies.
-  std::vector<CrossSourceKeys> keys(polled.posts.size());
+  // computed on the compute pool before the loop below decides on the event
+  // loop, in order, which posts are copies.
+  std::vector<CrossSourceKeys> keys;
   if (!polled.posts.empty()) {
-    std::vector<char> maybe_new(polled.posts.size());
-    for (std::size_t i = 0; i < polled.posts.size(); ++i) {
-      const auto& post = polled.posts[i];
-      const bool may_be_new = !post.unchanged && store_.classify(post.id, post.content_hash).kind !=
-                                                     DedupeDecision::Kind::duplicate;
-      maybe_new[i] = may_be_new ? 1 : 0;
-    }
-    auto compute_keys = [&posts = polled.posts, &maybe_new, source_id = spec.id]() {
+    auto compute_keys = [&posts = polled.posts, source_id = spec.id]() {
       std::vector<CrossSourceKeys> out;
       out.reserve(posts.size());
-      for (std::size_t i = 0; i < posts.size(); ++i)
-        out.push_back(cross_source_keys(source_id, posts[i], maybe_new[i] != 0));
+      for (const PostData& post : posts) out.push_back(cross_source_keys(source_id, post));
       return out;
     };
     keys = co_await run_compute(compute_, std::move(compute_keys));
@@ -615,11 +606,10 @@ Result<void> PollingDriver::commit() {
 }
 
 PollingDriver::CrossSourceKeys PollingDriver::cross_source_keys(const std::string& source_id,
-                                                                const PostData& post, bool maybe_new) {
+                                                                const PostData& post) {
   CrossSourceKeys keys;
   if (post.url) keys.alias = alias_key(source_id, *post.url);
-  if (!maybe_new) return keys;
-  keys.computed = true;
+  if (post.unchanged) return keys;  // only its identity is resolved
   if (post.url) keys.url = key64(*post.url);
   const std::string text = post.title.value_or("") + "\n" + post.content_text.value_or("");
   if (simhash_words(text) >= kSimhashMinWords) keys.simhash = simhash64(text);
@@ -643,11 +633,7 @@ void PollingDriver::resolve_identity(const CrossSourceKeys& keys, PostData& post
   post.id = *known;
 }
 
-bool PollingDriver::mark_cross_source(const SourceSpec& spec, const CrossSourceKeys& precomputed,
-                                      PostData& post) {
-  // Precomputed for every post not already known as a duplicate, which covers
-  // every new one; computed here only should that ever not hold.
-  const CrossSourceKeys keys = precomputed.computed ? precomputed : cross_source_keys(spec.id, post, true);
+bool PollingDriver::mark_cross_source(const SourceSpec& spec, const CrossSourceKeys& keys, PostData& post) {
   std::optional<std::string> first;
   if (keys.url) {
     first = store_.find_by_url(*keys.url);

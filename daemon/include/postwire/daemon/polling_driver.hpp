@@ -91,9 +91,8 @@ class PollingDriver {
   boost::asio::awaitable<void> dead_letter(std::shared_ptr<Batch> batch, ItemFailure failure);
   void finish_batch(Batch& batch);
   boost::asio::awaitable<bool> guarded_poll(Source& source);
-  // Pure: safe on the compute pool. url and simhash only when `maybe_new`.
-  static CrossSourceKeys cross_source_keys(const std::string& source_id, const PostData& post,
-                                           bool maybe_new);
+  // Pure: safe on the compute pool. Only the alias key for an unchanged post.
+  static CrossSourceKeys cross_source_keys(const std::string& source_id, const PostData& post);
   // Keeps a post's id stable when a source re-issues guids for the same link.
   void resolve_identity(const CrossSourceKeys& keys, PostData& post);
   // Sets duplicate_of for a syndicated copy; returns true if the copy is to be dropped.
