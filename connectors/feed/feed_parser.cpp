@@ -813,9 +813,16 @@ class XmlReader {
     return author;
   }
 
-  void read_rss_item(const xmlNode* item, const std::string& base, std::uint64_t fingerprint);
+  // An item's source fingerprint (0: none) and whether it is an unchanged item
+  // kept for its identity only (ParseOptions::keep_unchanged).
+  struct ItemFingerprint {
+    std::uint64_t value = 0;
+    bool unchanged = false;
+  };
+
+  void read_rss_item(const xmlNode* item, const std::string& base, ItemFingerprint fingerprint);
   void read_atom_entry(const xmlNode* entry, const std::vector<Author>& feed_authors, const std::string& base,
-                       std::uint64_t fingerprint);
+                       ItemFingerprint fingerprint);
 
   // Reads the items (up to max_items) with `read(item, base URL, fingerprint)`,
   // except those found unchanged.
@@ -833,10 +840,9 @@ class XmlReader {
     for (std::size_t i = 0; i < items.size(); ++i) {
       if (!counter.take()) continue;
       std::string base = base_for(items[i]);
-      const std::optional<std::uint64_t> fingerprint =
-          options_.fingerprint_items ? fingerprint_item(items[i], base, ids[i].empty()) : 0;
+      const std::optional<ItemFingerprint> fingerprint =
+          options_.fingerprint_items ? fingerprint_item(items[i], base, ids[i].empty()) : ItemFingerprint{};
       if (fingerprint) read(items[i], base, *fingerprint);
-      identity_only_ = false;
     }
     counter.report();
   }
@@ -878,37 +884,30 @@ class XmlReader {
     return atom ? std::string() : std::string(trim(attr(item, "about", kRdfUri).value_or("")));
   }
 
-  // The item's fingerprint (0: none), or nullopt when it is unchanged and skipped.
+  // The item's fingerprint, or nullopt when it is unchanged and skipped.
   // `without_own_id`: the item has no guid / atom:id (source_id_text is empty).
-  std::optional<std::uint64_t> fingerprint_item(const xmlNode* item, std::string_view base,
-                                                bool without_own_id) {
+  std::optional<ItemFingerprint> fingerprint_item(const xmlNode* item, std::string_view base,
+                                                  bool without_own_id) {
     std::string& m = scratch_;
     m.clear();
     // The base URL only matters when the id comes from the (resolved) link.
     if (options_.id_from == IdFrom::link || without_own_id) m.append(base);
     m.push_back('\0');
-    if (!serialize_element(m, item, 0)) return 0;
+    if (!serialize_element(m, item, 0)) return ItemFingerprint{};
     std::uint64_t fp = XXH3_64bits_withSeed(m.data(), m.size(), document_seed_);
     if (fp == 0) fp = 1;  // 0 means "none"
     if (skip_allowed_ && options_.unchanged->count(fp) != 0) {
-      if (options_.keep_unchanged) {
-        identity_only_ = true;  // read, but only what identifies the item
-        return fp;
-      }
+      if (options_.keep_unchanged) return ItemFingerprint{fp, true};  // read for its identity only
       feed_.unchanged.push_back(fp);
       return std::nullopt;
     }
-    return fp;
+    return ItemFingerprint{fp, false};
   }
 
-  // The element as read: its name, namespace and attributes, then its content
-  // (text, CDATA with placeholders expanded, entity references with their
-  // replacement text, child elements). Length-prefixed so that no two different
-  // trees serialise alike. False when it is nested deeper than the text reader goes.
   // Comment counts (slash:comments, thr:total, thr:count and thr:updated on a
   // replies link) change with every new comment but never an item's id or
-  // content hash: they are left out, so that a post whose only change is its
-  // count is still recognised as unchanged.
+  // content hash: they are left out of fingerprints, so that a post whose only
+  // change is its count is still recognised as unchanged.
   static bool is_comment_count(const xmlNode* element) {
     return is(element, kSlash, "comments") || is(element, kThr, "total");
   }
@@ -919,6 +918,11 @@ class XmlReader {
     return name == "count" || name == "updated";
   }
 
+  // The element as read: its name, namespace and attributes, then its content
+  // (text, CDATA with placeholders expanded, entity references with their
+  // replacement text, child elements), comment counts left out. Length-prefixed
+  // so that no two different trees serialise alike. False when it is nested
+  // deeper than the text reader goes.
   bool serialize_element(std::string& m, const xmlNode* element, int depth) {
     const auto add = [&m](char tag, std::string_view v) {
       const auto n = static_cast<std::uint32_t>(v.size());
@@ -1029,7 +1033,6 @@ class XmlReader {
   const CdataTable* cdata_ = nullptr;
   std::uint64_t document_seed_ = 0;
   bool skip_allowed_ = false;
-  bool identity_only_ = false;  // the item being read is unchanged and kept (ParseOptions::keep_unchanged)
   std::string scratch_;
   std::string cdata_scratch_;
   std::size_t entity_budget_ = kEntityBudget;
@@ -1067,16 +1070,16 @@ bool XmlReader::read_rss(const xmlNode* root) {
       if (is_rss(c, "item")) items.push_back(c);
     }
   }
-  read_items(items, false, [this](const xmlNode* item, const std::string& base, std::uint64_t fingerprint) {
+  read_items(items, false, [this](const xmlNode* item, const std::string& base, ItemFingerprint fingerprint) {
     read_rss_item(item, base, fingerprint);
   });
   return channel != nullptr || !items.empty();
 }
 
-void XmlReader::read_rss_item(const xmlNode* item, const std::string& base, std::uint64_t fingerprint) {
+void XmlReader::read_rss_item(const xmlNode* item, const std::string& base, ItemFingerprint fingerprint) {
   FeedEntry entry;
-  entry.source_fingerprint = fingerprint;
-  entry.unchanged = identity_only_;
+  entry.source_fingerprint = fingerprint.value;
+  entry.unchanged = fingerprint.unchanged;
   std::string link_text;
   std::string guid_text;
   bool guid_is_permalink = true;
@@ -1209,16 +1212,16 @@ void XmlReader::read_atom(const xmlNode* root) {
   for (const xmlNode* c = root->children; c != nullptr; c = c->next) {
     if (is_atom_or_plain(c, "entry")) entries.push_back(c);
   }
-  read_items(entries, true, [&](const xmlNode* entry, const std::string& base, std::uint64_t fingerprint) {
+  read_items(entries, true, [&](const xmlNode* entry, const std::string& base, ItemFingerprint fingerprint) {
     read_atom_entry(entry, feed_authors, base, fingerprint);
   });
 }
 
 void XmlReader::read_atom_entry(const xmlNode* node, const std::vector<Author>& feed_authors,
-                                const std::string& base, std::uint64_t fingerprint) {
+                                const std::string& base, ItemFingerprint fingerprint) {
   FeedEntry entry;
-  entry.source_fingerprint = fingerprint;
-  entry.unchanged = identity_only_;
+  entry.source_fingerprint = fingerprint.value;
+  entry.unchanged = fingerprint.unchanged;
   std::string first_href;
   std::optional<std::string> alternate;
   bool alternate_is_html = false;
