@@ -1633,6 +1633,9 @@ void finalize_entries(ParsedFeed& feed, const ParseOptions& options, const std::
       }
     }
   }
+  // Items without a declared language, and the text each is detected from.
+  std::vector<std::size_t> undeclared;
+  std::vector<std::string> samples;
   for (std::size_t i = 0; i < feed.entries.size(); ++i) {
     FeedEntry& e = feed.entries[i];
     if ((reused[i] != 0 || options.id_from == IdFrom::link) && e.url) {
@@ -1672,7 +1675,7 @@ void finalize_entries(ParsedFeed& feed, const ParseOptions& options, const std::
       e.language_confidence = 1.0;
     }
     if (!e.language && !e.unchanged) {
-      // Title, line feed, body: only the prefix detect_language reads is copied.
+      // Title, line feed, body: only the prefix detection reads is copied.
       constexpr std::size_t kSampleBytes = nz::kMaxDetectBytes + 1;
       std::string sample;
       const std::optional<std::string>& body = e.content_text ? e.content_text : e.summary;
@@ -1681,10 +1684,18 @@ void finalize_entries(ParsedFeed& feed, const ParseOptions& options, const std::
         sample.push_back('\n');
         sample.append(*body, 0, kSampleBytes - sample.size());
       }
-      if (std::optional<nz::Language> detected = nz::detect_language(sample)) {
-        e.language = std::move(detected->tag);
-        e.language_confidence = detected->confidence;
-      }
+      undeclared.push_back(i);
+      samples.push_back(std::move(sample));
+    }
+  }
+  // Detected per item, read together so that a document that agrees with itself
+  // is read from each item's first bytes only (detect_languages).
+  nz::DocumentLanguages detected = nz::detect_languages(samples);
+  for (std::size_t k = 0; k < undeclared.size(); ++k) {
+    if (std::optional<nz::Language>& language = detected.languages[k]) {
+      FeedEntry& e = feed.entries[undeclared[k]];
+      e.language = std::move(language->tag);
+      e.language_confidence = language->confidence;
     }
   }
 }

@@ -3,6 +3,7 @@
 #include <cld2/public/compact_lang_det.h>
 
 #include <cmath>
+#include <map>
 
 namespace postwire::normalise {
 namespace {
@@ -62,14 +63,22 @@ std::optional<std::string> normalise_language_tag(std::string_view declared) {
   return out;
 }
 
-std::optional<Language> detect_language(std::string_view plain_text) {
-  const std::string_view text = plain_text.substr(0, kMaxDetectBytes);
+namespace {
+
+// One CLD2 reading of at most max_bytes of the text.
+struct Reading {
+  std::optional<Language> language;
+  int percent = 0;  // CLD2's share of the text for `language`
+};
+
+Reading read_language(std::string_view plain_text, std::size_t max_bytes) {
+  const std::string_view text = plain_text.substr(0, max_bytes);
   // Count letters (and any non-ASCII byte, which is mostly letters in practice).
   int letters = 0;
   for (char c : text) {
     if ((is_alpha(c) || static_cast<unsigned char>(c) >= 0x80) && ++letters >= kMinDetectBytes) break;
   }
-  if (letters < kMinDetectBytes) return std::nullopt;
+  if (letters < kMinDetectBytes) return {};
   CLD2::Language language3[3];
   int percent3[3] = {0, 0, 0};
   int text_bytes = 0;
@@ -82,18 +91,63 @@ std::optional<Language> detect_language(std::string_view plain_text) {
   }
   const CLD2::Language lang = CLD2::DetectLanguageSummary(text.data(), static_cast<int>(length), true,
                                                           language3, percent3, &text_bytes, &reliable);
-  if (!reliable || lang == CLD2::UNKNOWN_LANGUAGE || lang == CLD2::TG_UNKNOWN_LANGUAGE) return std::nullopt;
+  if (!reliable || lang == CLD2::UNKNOWN_LANGUAGE || lang == CLD2::TG_UNKNOWN_LANGUAGE) return {};
   std::string code = CLD2::LanguageCode(lang);
   // CLD2 keeps a few withdrawn ISO 639 codes.
   if (code == "iw") code = "he";
   if (code == "in") code = "id";
   if (code == "jw") code = "jv";
-  if (code == "zh-Hant" || code == "zh-Hans") {
-    // already BCP 47
-  }
   const int percent = language3[0] == lang ? percent3[0] : 0;
-  if (percent <= 0) return std::nullopt;
-  return Language{code, std::round(percent) / 100.0};
+  if (percent <= 0) return {};
+  return Reading{Language{code, std::round(percent) / 100.0}, percent};
+}
+
+}  // namespace
+
+std::optional<Language> detect_language(std::string_view plain_text) {
+  return read_language(plain_text, kMaxDetectBytes).language;
+}
+
+DocumentLanguages detect_languages(const std::vector<std::string>& samples) {
+  DocumentLanguages out;
+  out.languages.resize(samples.size());
+  // Too few items to speak for the document: each is read as detect_language would.
+  if (samples.size() < kDocumentVoteItems) {
+    for (std::size_t i = 0; i < samples.size(); ++i) {
+      out.languages[i] = detect_language(samples[i]);
+      if (samples[i].size() > kPrefixDetectBytes) ++out.full_readings;
+    }
+    return out;
+  }
+  std::vector<Reading> prefix(samples.size());
+  std::map<std::string, std::size_t> votes;
+  std::size_t confident = 0;
+  for (std::size_t i = 0; i < samples.size(); ++i) {
+    prefix[i] = read_language(samples[i], kPrefixDetectBytes);
+    if (prefix[i].language) {
+      ++votes[prefix[i].language->tag];
+      ++confident;
+    }
+  }
+  std::string document;
+  if (confident >= kDocumentVoteItems) {
+    for (const auto& [tag, count] : votes) {
+      if (count * 100 >= confident * static_cast<std::size_t>(kDocumentVotePercent)) document = tag;
+    }
+  }
+  for (std::size_t i = 0; i < samples.size(); ++i) {
+    // A prefix that is the whole text already was the full reading.
+    const bool whole = samples[i].size() <= kPrefixDetectBytes;
+    const bool agrees = !document.empty() && prefix[i].language && prefix[i].language->tag == document &&
+                        prefix[i].percent >= kPrefixAcceptPercent;
+    if (whole || agrees) {
+      out.languages[i] = std::move(prefix[i].language);
+      continue;
+    }
+    out.languages[i] = detect_language(samples[i]);
+    ++out.full_readings;
+  }
+  return out;
 }
 
 }  // namespace postwire::normalise

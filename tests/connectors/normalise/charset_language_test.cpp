@@ -107,5 +107,80 @@ TEST(Language, DetectedWithConfidenceOrNullWhenTooShort) {
   EXPECT_FALSE(detect_language(""));
 }
 
+// Comments of one English thread, each longer than the prefix detect_languages
+// reads first.
+const std::vector<std::string> kEnglishThread = {
+    "I have lived in this neighbourhood for twenty years and I have never seen the council act so "
+    "quickly. The new crossing by the school was finished in a week, and the children are safer for it.",
+    "The article leaves out the cost. Somebody has to pay for the repairs, and every time the city "
+    "borrows money the interest ends up on our water bills, which have doubled since the last election.",
+    "My brother drives a bus on that route and he says the traffic has been much worse since the bridge "
+    "closed. Nobody told the drivers how long the works would take or which streets they should use.",
+    "Thank you for writing about this. Most of the local papers only cover the football now, and it is "
+    "hard to find out what the planning committee decided unless you go to the meetings yourself.",
+    "We asked the same questions at the public meeting in March and nobody from the department could "
+    "answer them. I would like to know who approved the contract and why it was never put out to tender.",
+};
+const std::string kFrenchComment =
+    "Je ne suis pas d'accord avec cet article. Les habitants du quartier attendent ces travaux depuis des "
+    "années, et la mairie n'a jamais expliqué pourquoi le chantier a pris autant de retard cet hiver.";
+
+TEST(DocumentLanguages, AThreadThatAgreesWithItselfIsReadFromEachItemsFirstBytes) {
+  for (const auto& comment : kEnglishThread) ASSERT_GT(comment.size(), kPrefixDetectBytes);
+  const DocumentLanguages detected = detect_languages(kEnglishThread);
+  ASSERT_EQ(detected.languages.size(), kEnglishThread.size());
+  EXPECT_EQ(detected.full_readings, 0U);
+  for (std::size_t i = 0; i < kEnglishThread.size(); ++i) {
+    ASSERT_TRUE(detected.languages[i]) << i;
+    // The same language as reading the whole comment, with the share of its prefix.
+    EXPECT_EQ(detected.languages[i]->tag, detect_language(kEnglishThread[i])->tag) << i;
+    EXPECT_GE(detected.languages[i]->confidence, kPrefixAcceptPercent / 100.0) << i;
+    EXPECT_LE(detected.languages[i]->confidence, 1.0) << i;
+  }
+}
+
+TEST(DocumentLanguages, AnItemInAnotherLanguageIsReadInFullAndKeepsItsLanguage) {
+  std::vector<std::string> thread = kEnglishThread;
+  thread.insert(thread.begin() + 2, kFrenchComment);
+  const DocumentLanguages detected = detect_languages(thread);
+  ASSERT_EQ(detected.languages.size(), thread.size());
+  ASSERT_TRUE(detected.languages[2]);
+  EXPECT_EQ(detected.languages[2]->tag, "fr");
+  EXPECT_EQ(detected.languages[2]->confidence, detect_language(kFrenchComment)->confidence);
+  EXPECT_EQ(detected.full_readings, 1U);
+  for (std::size_t i : {0, 1, 3, 4, 5}) {
+    ASSERT_TRUE(detected.languages[i]) << i;
+    EXPECT_EQ(detected.languages[i]->tag, "en") << i;
+  }
+}
+
+TEST(DocumentLanguages, TooFewItemsToSpeakForTheDocumentAreEachReadInFull) {
+  const std::vector<std::string> two = {kEnglishThread[0], kFrenchComment};
+  const DocumentLanguages detected = detect_languages(two);
+  ASSERT_EQ(detected.languages.size(), 2U);
+  EXPECT_EQ(detected.full_readings, 2U);
+  for (std::size_t i = 0; i < two.size(); ++i) {
+    const auto alone = detect_language(two[i]);
+    ASSERT_TRUE(alone && detected.languages[i]) << i;
+    EXPECT_EQ(detected.languages[i]->tag, alone->tag) << i;
+    EXPECT_EQ(detected.languages[i]->confidence, alone->confidence) << i;
+  }
+}
+
+TEST(DocumentLanguages, ShortItemsStayUnknownAndMixedDocumentsAreReadInFull) {
+  // Without a language that 80 % of the confident prefixes name, nothing is taken
+  // from a prefix: every long item is read in full.
+  const std::vector<std::string> mixed = {kEnglishThread[0], kFrenchComment, kEnglishThread[1],
+                                          kFrenchComment,    "Too short.",   ""};
+  const DocumentLanguages detected = detect_languages(mixed);
+  ASSERT_EQ(detected.languages.size(), mixed.size());
+  EXPECT_EQ(detected.full_readings, 4U);
+  EXPECT_EQ(detected.languages[0]->tag, "en");
+  EXPECT_EQ(detected.languages[1]->tag, "fr");
+  EXPECT_FALSE(detected.languages[4]);
+  EXPECT_FALSE(detected.languages[5]);
+  EXPECT_TRUE(detect_languages({}).languages.empty());
+}
+
 }  // namespace
 }  // namespace postwire::normalise
