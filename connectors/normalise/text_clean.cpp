@@ -2,11 +2,14 @@
 
 #include <unicode/bytestream.h>
 #include <unicode/normalizer2.h>
+#include <unicode/uchar.h>
+#include <unicode/unorm2.h>
 #include <unicode/utypes.h>
 
 #include <array>
 #include <cstdint>
 #include <cstring>
+#include <vector>
 
 #include "normalise/html_text.hpp"
 
@@ -98,17 +101,51 @@ bool is_valid_utf8(std::string_view text) {
 
 namespace {
 
+// Code points up to U+1FFFF (the BMP and the plane of emoji) that cannot make a
+// text non-NFC: NFC_Quick_Check=Yes and canonical combining class 0. A text made
+// only of such characters is NFC; anything else (combining marks, Hangul vowel
+// jamo, compatibility ideographs, other planes, broken UTF-8) goes to ICU.
+class NfcInert {
+ public:
+  NfcInert() : bits_((kLimit + 63) / 64, 0) {
+    for (UChar32 c = 0; c < static_cast<UChar32>(kLimit); ++c) {
+      if (u_getIntPropertyValue(c, UCHAR_NFC_QUICK_CHECK) == UNORM_YES && u_getCombiningClass(c) == 0) {
+        bits_[static_cast<std::size_t>(c) / 64] |= std::uint64_t{1} << (static_cast<std::size_t>(c) % 64);
+      }
+    }
+  }
+  bool inert(char32_t c) const { return c < kLimit && ((bits_[c / 64] >> (c % 64)) & 1U) != 0; }
+
+ private:
+  static constexpr std::size_t kLimit = 0x20000;
+  std::vector<std::uint64_t> bits_;
+};
+
+// False when every character of `text` is NFC-inert (NfcInert): ICU's own check,
+// a full pass over the text, is then not needed. Curly quotes, dashes, bullets
+// and most scripts are inert; only combining characters and the like are not.
+bool may_need_nfc(std::string_view text) {
+  static const NfcInert table;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto b = static_cast<unsigned char>(text[i]);
+    if (b < 0xCC) {  // ASCII, or a 2-byte sequence below U+0300: always inert
+      i = b < 0x80 ? skip_ascii8(text, i + 1) : i + 1;
+      continue;
+    }
+    std::size_t bad = 0;
+    char32_t cp = 0;
+    const std::size_t n = sequence_at(text, i, bad, cp);
+    if (n == 0 || !table.inert(cp)) return true;
+    i += n;
+  }
+  return false;
+}
+
 // to_nfc without a copy when the text already is NFC.
 std::string to_nfc_owned(std::string&& owned) {
   const std::string_view text = owned;
-  bool maybe_denormal = false;
-  for (char c : text) {
-    if (static_cast<unsigned char>(c) >= 0xCC) {  // lead bytes of U+0300 and above
-      maybe_denormal = true;
-      break;
-    }
-  }
-  if (!maybe_denormal) return std::move(owned);
+  if (!may_need_nfc(text)) return std::move(owned);
   UErrorCode status = U_ZERO_ERROR;
   const icu::Normalizer2* nfc = icu::Normalizer2::getNFCInstance(status);
   if (U_FAILURE(status) || nfc == nullptr) return std::move(owned);
@@ -120,14 +157,7 @@ std::string to_nfc_owned(std::string&& owned) {
 }  // namespace
 
 std::string to_nfc(std::string_view text) {
-  bool maybe_denormal = false;
-  for (char c : text) {
-    if (static_cast<unsigned char>(c) >= 0xCC) {  // lead bytes of U+0300 and above
-      maybe_denormal = true;
-      break;
-    }
-  }
-  if (!maybe_denormal) return std::string(text);
+  if (!may_need_nfc(text)) return std::string(text);
   UErrorCode status = U_ZERO_ERROR;
   const icu::Normalizer2* nfc = icu::Normalizer2::getNFCInstance(status);
   if (U_FAILURE(status) || nfc == nullptr) return std::string(text);

@@ -66,6 +66,35 @@ TEST(TextClean, ControlsNfcAndReplacement) {
   EXPECT_FALSE(is_valid_utf8("\xED\xA0\x80"));  // surrogate
 }
 
+// to_nfc skips ICU for text whose every character is NFC-inert; each row holds a
+// character that is not (or is, and must come out unchanged).
+TEST(TextClean, NfcIsAppliedWheneverACharacterCanChangeTheText) {
+  struct Row {
+    const char* in;
+    const char* nfc;
+  };
+  const Row rows[] = {
+      {"\u201CCafe\u0301\u201D \u2014 fine", "\u201CCaf\u00E9\u201D \u2014 fine"},  // combining acute
+      {"\u1100\u1161 ok", "\uAC00 ok"},                                             // Hangul jamo
+      {"\uF900", "\u8C48"},                                                         // compatibility ideograph
+      {"\U0002F800", "\u4E3D"},                                                     // another plane
+      {"a\u0301\u0323", "\u1EA1\u0301"},  // combining marks reordered
+      {"e\u0308\u0304", "\u00EB\u0304"},
+      {"\u0915\u093C", "\u0915\u093C"},  // composition exclusion: stays decomposed
+      {"\U0001F600 \u2018x\u2019 \u2022 done", "\U0001F600 \u2018x\u2019 \u2022 done"},  // inert
+      {"\u0395\u03BB\u03BB\u03B7\u03BD\u03B9\u03BA\u03AC",
+       "\u0395\u03BB\u03BB\u03B7\u03BD\u03B9\u03BA\u03AC"},
+      {"\u65E5\u672C\u8A9E\u306E\u30C6\u30AD\u30B9\u30C8",
+       "\u65E5\u672C\u8A9E\u306E\u30C6\u30AD\u30B9\u30C8"},
+  };
+  for (const Row& row : rows) {
+    EXPECT_EQ(to_nfc(row.in), row.nfc) << row.in;
+    CleanResult r;
+    EXPECT_EQ(clean_text(row.in, r), row.nfc) << row.in;
+    EXPECT_FALSE(r.replaced) << row.in;
+  }
+}
+
 TEST(Entities, AllOfHtml5) {
   EXPECT_EQ(decode_entities("&NewLine;&check;&rsquo;&eacute;&fjlig;&nbsp;&bogus;"),
             "\n\u2713\u2019\u00E9fj\u00A0&bogus;");
