@@ -41,7 +41,7 @@ std::optional<Language> detect_language(std::string_view plain_text);
 // (a Spanish comment in an English thread) disagrees with the document on its
 // prefix and so gets the full reading. docs/normalisation.md gives the
 // measurements behind these numbers.
-inline constexpr std::size_t kPrefixDetectBytes = 128;
+inline constexpr std::size_t kPrefixDetectBytes = 64;
 inline constexpr std::size_t kDocumentVoteItems = 3;
 inline constexpr int kDocumentVotePercent = 80;
 inline constexpr int kPrefixAcceptPercent = 90;
