@@ -3,6 +3,8 @@
 #include <openssl/evp.h>
 
 #include <array>
+#include <cstdint>
+#include <cstring>
 
 namespace postwire {
 namespace {
@@ -36,29 +38,44 @@ bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' |
 // Trim and collapse ASCII white space runs to one space. Words are appended whole,
 // and a single ' ' between two words stays inside the run (the common case).
 void append_collapsed(std::string& out, std::string_view text) {
-  const std::size_t n = text.size();
-  std::size_t i = 0;
+  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
+  const char* p = text.data();
+  const char* const end = p + text.size();
   bool pending_space = false;
-  while (i < n) {
-    if (is_space(text[i])) {
+  while (p < end) {
+    if (is_space(*p)) {
       pending_space = true;
-      ++i;
+      ++p;
       continue;
     }
-    std::size_t end = i + 1;
-    while (end < n) {
-      if (!is_space(text[end])) {
-        ++end;
-      } else if (text[end] == ' ' && end + 1 < n && !is_space(text[end + 1])) {
-        end += 2;
+    const char* q = p + 1;
+    while (q < end) {
+      // Eight bytes at a time while none of them ends the run: no control byte
+      // (the other five white-space bytes are below 0x20), no two spaces in a row,
+      // and no space in the last byte (whether it ends the run depends on the next).
+      while (end - q >= 8) {
+        std::uint64_t w;
+        std::memcpy(&w, q, 8);
+        if (((w - kOnes * 0x20) & ~w & kHigh) != 0) break;
+        const std::uint64_t x = w ^ (kOnes * ' ');
+        const std::uint64_t spaces = ~(((x & ~kHigh) + ~kHigh) | x | ~kHigh);  // exactly the ' ' bytes
+        if ((spaces & (spaces << 8)) != 0 || (spaces >> 63) != 0) break;
+        q += 8;
+      }
+      if (q >= end) break;
+      if (!is_space(*q)) {
+        ++q;
+      } else if (*q == ' ' && end - q > 1 && !is_space(q[1])) {
+        q += 2;
       } else {
         break;
       }
     }
     if (pending_space && !out.empty() && out.back() != '\n') out.push_back(' ');
     pending_space = false;
-    out.append(text.data() + i, end - i);
-    i = end;
+    out.append(p, static_cast<std::size_t>(q - p));
+    p = q;
   }
 }
 

@@ -37,6 +37,35 @@ TEST(Ids, ContentHashIgnoresWhiteSpaceLayout) {
   EXPECT_EQ(make_content_hash("t", "x").size(), 7U + 64U);
 }
 
+// Stored marks compare these hashes, so their values may never change: each
+// expected value is SHA-256 of the two texts with their ASCII white-space runs
+// collapsed to one space and trimmed, joined by a line feed.
+TEST(Ids, ContentHashValuesAreStable) {
+  struct Row {
+    const char* title;
+    const char* text;
+    const char* sha256;
+  };
+  const Row rows[] = {
+      {"Budget vote delayed again",
+       "The council met on Tuesday evening.\n\nMembers  could not agree on the\tbudget, and the vote was "
+       "moved "
+       "to next week.  ",
+       "29098816e660f4e3bbbfff06b8c54d97cf22fc4ba0fbdd7cbf837704db291e3d"},
+      // U+00A0 is not ASCII white space: it stays.
+      {"  Caf\u00e9 \u2014 open late ",
+       "Ein   sch\u00f6ner\u00a0Abend\r\nmit  Freunden und\fMusik\v bis Mitternacht.",
+       "a0d9c3ad9234327ee964a15e162cd65735812f95637a00131cfb0847f77ba671"},
+      {"", "abcdefgh ijklmnop  qrstuvwx\nyz",
+       "d0e13878b1f3719b6887b72fc02460db9ce89616974d469bfe97451d9d1c9b4f"},
+      {"a b c d e f g h", "1234567 1234567  12345678\t\t123 ",
+       "55aaa842657c631e106bbd7e293517c584d04aa407a04aaebfe549d266488394"},
+  };
+  for (const Row& row : rows) {
+    EXPECT_EQ(make_content_hash(row.title, row.text), std::string("sha256:") + row.sha256) << row.text;
+  }
+}
+
 TEST(Ids, FinalizeFillsIdAndHash) {
   PostData post;
   post.native_id = "guid";
