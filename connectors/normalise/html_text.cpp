@@ -1,6 +1,7 @@
 #include "normalise/html_text.hpp"
 
 #include "normalise/env.hpp"
+#include "postwire/schema/word_runs.hpp"
 
 #include <libxml/HTMLparser.h>
 #include <libxml/parser.h>
@@ -241,6 +242,8 @@ class TextBuilder {
         // single ' ' between two kept bytes is what flush() would write: it stays in.
         std::size_t end = i + 1;
         while (end < n) {
+          end = static_cast<std::size_t>(skip_plain_words(s.data() + end, s.data() + n, 0xC2) - s.data());
+          if (end >= n) break;
           const auto d = static_cast<unsigned char>(s[end]);
           if (!kTextSpecial[d]) {
             ++end;

@@ -1,10 +1,10 @@
 #include "postwire/schema/ids.hpp"
 
+#include "postwire/schema/word_runs.hpp"
+
 #include <openssl/evp.h>
 
 #include <array>
-#include <cstdint>
-#include <cstring>
 
 namespace postwire {
 namespace {
@@ -38,8 +38,6 @@ bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' |
 // Trim and collapse ASCII white space runs to one space. Words are appended whole,
 // and a single ' ' between two words stays inside the run (the common case).
 void append_collapsed(std::string& out, std::string_view text) {
-  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
-  constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
   const char* p = text.data();
   const char* const end = p + text.size();
   bool pending_space = false;
@@ -51,18 +49,7 @@ void append_collapsed(std::string& out, std::string_view text) {
     }
     const char* q = p + 1;
     while (q < end) {
-      // Eight bytes at a time while none of them ends the run: no control byte
-      // (the other five white-space bytes are below 0x20), no two spaces in a row,
-      // and no space in the last byte (whether it ends the run depends on the next).
-      while (end - q >= 8) {
-        std::uint64_t w;
-        std::memcpy(&w, q, 8);
-        if (((w - kOnes * 0x20) & ~w & kHigh) != 0) break;
-        const std::uint64_t x = w ^ (kOnes * ' ');
-        const std::uint64_t spaces = ~(((x & ~kHigh) + ~kHigh) | x | ~kHigh);  // exactly the ' ' bytes
-        if ((spaces & (spaces << 8)) != 0 || (spaces >> 63) != 0) break;
-        q += 8;
-      }
+      q = skip_plain_words(q, end);
       if (q >= end) break;
       if (!is_space(*q)) {
         ++q;
