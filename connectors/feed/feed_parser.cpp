@@ -476,8 +476,10 @@ constexpr std::size_t kMinCdataBytes = 64;
 constexpr std::size_t kMaxCdataBytes = std::size_t{1024} * 1024;
 
 // Text libxml2 keeps as written in a CDATA section: valid UTF-8 of XML characters,
-// no CR (line ends are normalised), no U+E000/U+E001.
-bool verbatim_cdata(std::string_view s) {
+// no CR (line ends are normalised), no U+E000/U+E001. Counts its line feeds, which
+// the placeholder keeps so that libxml2's line numbers stay right.
+bool verbatim_cdata(std::string_view s, std::size_t& line_feeds) {
+  line_feeds = 0;
   constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
   constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
   std::size_t i = 0;
@@ -493,6 +495,7 @@ bool verbatim_cdata(std::string_view s) {
     const auto b = static_cast<unsigned char>(s[i]);
     if (b < 0x80) {
       if (b < 0x20 && b != '\t' && b != '\n') return false;
+      if (b == '\n') ++line_feeds;
       ++i;
       continue;
     }
@@ -555,13 +558,14 @@ bool extract_cdata(std::string_view in, CdataTable& table) {
       // node, whose size limit then applies to both: left to libxml2.
       const bool adjacent =
           (lt >= 3 && in.substr(lt - 3, 3) == "]]>") || in.substr(end + 3).starts_with("<![CDATA[");
+      std::size_t line_feeds = 0;
       if (text.size() >= kMinCdataBytes && text.size() <= kMaxCdataBytes && !adjacent &&
-          verbatim_cdata(text)) {
+          verbatim_cdata(text, line_feeds)) {
         if (table.document.empty()) table.document.reserve(in.size());
         table.document.append(in.substr(copied, body - copied));
         table.document.append(kCdataOpen);
         table.document.append(std::to_string(table.texts.size()));
-        table.document.append(static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')), '\n');
+        table.document.append(line_feeds, '\n');
         table.document.append(kCdataClose);
         table.texts.push_back(text);
         copied = end;
@@ -1589,30 +1593,8 @@ class ParseScope {
   const std::vector<std::string>* previous_tracking_;
 };
 
-// Printable ASCII, tab and line feed only: what clean_text returns unchanged.
-bool already_clean(std::string_view s) {
-  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
-  constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
-  std::size_t i = 0;
-  const std::size_t n = s.size();
-  for (; i + 8 <= n; i += 8) {
-    std::uint64_t w;
-    std::memcpy(&w, s.data() + i, 8);
-    const std::uint64_t del = w ^ (kOnes * 0x7F);
-    // No byte >= 0x80, none < 0x20, none == 0x7F: the whole word is printable.
-    if ((w & kHigh) == 0 && ((w - kOnes * 0x20) & ~w & kHigh) == 0 && ((del - kOnes) & ~del & kHigh) == 0)
-      continue;
-    break;
-  }
-  for (; i < n; ++i) {
-    const auto b = static_cast<unsigned char>(s[i]);
-    if (!((b >= 0x20 && b < 0x7F) || b == '\n' || b == '\t')) return false;
-  }
-  return true;
-}
-
 void clean_field(std::string& field, bool& replaced) {
-  if (already_clean(field)) return;
+  if (nz::is_clean_text(field)) return;
   nz::CleanResult r;
   field = nz::clean_text(field, r);
   replaced = replaced || r.replaced;

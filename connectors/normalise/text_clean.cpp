@@ -171,6 +171,41 @@ std::string to_nfc(std::string_view text) {
   return out;
 }
 
+bool is_clean_text(std::string_view text) {
+  static const NfcInert nfc_inert;
+  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    // Eight bytes of printable ASCII (0x20-0x7E) at a time.
+    while (text.size() - i >= 8) {
+      std::uint64_t w;
+      std::memcpy(&w, text.data() + i, 8);
+      const std::uint64_t del = w ^ (kOnes * 0x7F);
+      if (((w | ((w - kOnes * 0x20) & ~w) | ((del - kOnes) & ~del)) & kHigh) != 0) break;
+      i += 8;
+    }
+    if (i >= text.size()) break;
+    const auto b = static_cast<unsigned char>(text[i]);
+    if (b < 0x80) {
+      // Other C0 controls, CR and DEL are what clean_text removes or rewrites.
+      if (!((b >= 0x20 && b < 0x7F) || b == '\n' || b == '\t')) return false;
+      ++i;
+      continue;
+    }
+    std::size_t bad = 0;
+    char32_t cp = 0;
+    const std::size_t n = sequence_at(text, i, bad, cp);
+    // Invalid bytes, C1 controls, U+FFFD (flagged), U+FFFE/U+FFFF, or a character
+    // NFC might change: all for clean_text.
+    if (n == 0 || cp <= 0x9F || cp == 0xFFFD || cp == 0xFFFE || cp == 0xFFFF || !nfc_inert.inert(cp)) {
+      return false;
+    }
+    i += n;
+  }
+  return true;
+}
+
 std::string clean_text(std::string_view text, CleanResult& result) {
   std::string out;
   out.reserve(text.size());

@@ -23,11 +23,17 @@ struct CleanResult {
 // a U+FFFD.
 std::string clean_text(std::string_view text, CleanResult& result);
 
+// True only when clean_text would return `text` as it is, without setting
+// `replaced`: one pass that copies nothing (most fields of a feed need no
+// cleaning). False for anything it does not settle by itself (any character NFC
+// might change, for one), which leaves the decision to clean_text.
+bool is_clean_text(std::string_view text);
+
 // Whether `text` is valid UTF-8 (no overlong forms, surrogates or values past U+10FFFF).
 bool is_valid_utf8(std::string_view text);
 
-// Unicode NFC of valid UTF-8 text (ICU); text with nothing at or above U+0300 is
-// returned without calling ICU.
+// Unicode NFC of valid UTF-8 text (ICU); text whose every character is NFC-inert
+// (no combining marks and the like) is returned without calling ICU.
 std::string to_nfc(std::string_view text);
 
 // The Windows-1252 reading of the C1 code point (0x80-0x9F), 0 when 1252 leaves it

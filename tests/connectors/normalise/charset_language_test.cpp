@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "normalise/charset.hpp"
 #include "normalise/html_text.hpp"
 #include "normalise/language.hpp"
@@ -92,6 +94,45 @@ TEST(TextClean, NfcIsAppliedWheneverACharacterCanChangeTheText) {
     CleanResult r;
     EXPECT_EQ(clean_text(row.in, r), row.nfc) << row.in;
     EXPECT_FALSE(r.replaced) << row.in;
+  }
+}
+
+// is_clean_text is the shortcut for "clean_text would change nothing": never true
+// when clean_text would change something (it may say false for text that is
+// clean, e.g. a lone combining mark, and clean_text then runs).
+TEST(TextClean, IsCleanTextAgreesWithCleanText) {
+  const auto unchanged = [](std::string_view s) {
+    CleanResult r;
+    return clean_text(s, r) == s && !r.replaced;
+  };
+  const std::vector<std::string> cases = {
+      "",
+      "plain ASCII text, long enough for whole blocks",
+      "tab\tand\nline feed",
+      "carriage\r\nreturn",
+      std::string("nul\0byte", 8),
+      "del\x7f",
+      "caf\u00e9 \u201cquoted\u201d \u2014 \u65e5\u672c \U0001F600",
+      "Cafe\u0301",
+      "c1 \xC2\x93",
+      "replacement \uFFFD",
+      "nonchar \uFFFF",
+      "broken \xC3",
+      "overlong \xC0\xAF",
+  };
+  for (const std::string& c : cases) EXPECT_EQ(is_clean_text(c), unchanged(c)) << c;
+  EXPECT_TRUE(is_clean_text(cases[1]));
+  EXPECT_TRUE(is_clean_text(cases[6]));
+  const std::string alphabet = std::string("ab \t\n\r\x01\x7f", 8) +
+                               "\xC2\x93\xA0\xC3\xA9\xCC\x81\xE2\x80\x9C\xEF\xBF\xBD\xF0\x9F\x98\x80";
+  std::mt19937 rng(11);
+  for (int round = 0; round < 20000; ++round) {
+    std::string s;
+    const std::size_t n = rng() % 24;
+    for (std::size_t i = 0; i < n; ++i) s.push_back(alphabet[rng() % alphabet.size()]);
+    if (is_clean_text(s)) {
+      ASSERT_TRUE(unchanged(s)) << s;
+    }
   }
 }
 
