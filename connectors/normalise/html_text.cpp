@@ -1,7 +1,7 @@
 #include "normalise/html_text.hpp"
 
 #include "normalise/env.hpp"
-#include "postwire/schema/word_runs.hpp"
+#include "postwire/schema/ascii_scan.hpp"
 
 #include <libxml/HTMLparser.h>
 #include <libxml/parser.h>

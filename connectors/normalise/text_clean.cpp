@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "normalise/html_text.hpp"
+#include "postwire/schema/ascii_scan.hpp"
 
 namespace postwire::normalise {
 namespace {
@@ -173,18 +174,10 @@ std::string to_nfc(std::string_view text) {
 
 bool is_clean_text(std::string_view text) {
   static const NfcInert nfc_inert;
-  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
-  constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
   std::size_t i = 0;
   while (i < text.size()) {
-    // Eight bytes of printable ASCII (0x20-0x7E) at a time.
-    while (text.size() - i >= 8) {
-      std::uint64_t w;
-      std::memcpy(&w, text.data() + i, 8);
-      const std::uint64_t del = w ^ (kOnes * 0x7F);
-      if (((w | ((w - kOnes * 0x20) & ~w) | ((del - kOnes) & ~del)) & kHigh) != 0) break;
-      i += 8;
-    }
+    i = static_cast<std::size_t>(skip_printable_ascii(text.data() + i, text.data() + text.size(), false) -
+                                 text.data());
     if (i >= text.size()) break;
     const auto b = static_cast<unsigned char>(text[i]);
     if (b < 0x80) {

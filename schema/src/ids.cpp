@@ -1,6 +1,6 @@
 #include "postwire/schema/ids.hpp"
 
-#include "postwire/schema/word_runs.hpp"
+#include "postwire/schema/ascii_scan.hpp"
 
 #include <openssl/evp.h>
 

@@ -1,5 +1,6 @@
-// Finding the end of a run of words separated by single spaces, eight bytes at a
-// time: the inner loop of white-space collapsing (content hashes, HTML to text).
+// Scanning text eight bytes at a time for the bytes that need a closer look: the
+// inner loops of white-space collapsing (content hashes, HTML to text) and of
+// text validation (CDATA sections, field cleaning).
 #pragma once
 
 #include <cstdint>
@@ -24,6 +25,25 @@ inline const char* skip_plain_words(const char* q, const char* end, unsigned cha
     const std::uint64_t spaces = zero_bytes(w ^ (kOnes * ' '));
     if ((spaces & (spaces << 8)) != 0 || (spaces >> 63) != 0) break;
     if (stop != 0 && zero_bytes(w ^ (kOnes * stop)) != 0) break;
+    q += 8;
+  }
+  return q;
+}
+
+// Advances `q` over whole 8-byte blocks of printable ASCII (0x20-0x7E, and DEL
+// when `allow_del`); returns where a byte-by-byte scan has to go on.
+inline const char* skip_printable_ascii(const char* q, const char* end, bool allow_del) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
+  while (end - q >= 8) {
+    std::uint64_t w;
+    std::memcpy(&w, q, 8);
+    std::uint64_t special = w | ((w - kOnes * 0x20) & ~w);  // high bit set, or below 0x20
+    if (!allow_del) {
+      const std::uint64_t del = w ^ (kOnes * 0x7F);
+      special |= (del - kOnes) & ~del;
+    }
+    if ((special & kHigh) != 0) break;
     q += 8;
   }
   return q;

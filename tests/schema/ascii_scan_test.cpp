@@ -1,4 +1,4 @@
-#include "postwire/schema/word_runs.hpp"
+#include "postwire/schema/ascii_scan.hpp"
 
 #include <gtest/gtest.h>
 
@@ -12,7 +12,7 @@ std::size_t skipped(const std::string& s, unsigned char stop = 0) {
   return static_cast<std::size_t>(skip_plain_words(s.data(), s.data() + s.size(), stop) - s.data());
 }
 
-TEST(WordRuns, WholeBlocksOfWordsAndSingleSpacesAreSkipped) {
+TEST(AsciiScan, WholeBlocksOfWordsAndSingleSpacesAreSkipped) {
   EXPECT_EQ(skipped("abcdefgh"), 8U);
   EXPECT_EQ(skipped("ab cd efgh ij kl"), 16U);
   EXPECT_EQ(skipped("ab cd efgh ij klmn"), 16U);  // the last 2 bytes are no whole block
@@ -21,7 +21,7 @@ TEST(WordRuns, WholeBlocksOfWordsAndSingleSpacesAreSkipped) {
   EXPECT_EQ(skipped("caf\xC3\xA9 au lait, oui"), 16U);  // UTF-8 is word bytes
 }
 
-TEST(WordRuns, ABlockThatMayEndTheRunIsLeftToTheCaller) {
+TEST(AsciiScan, ABlockThatMayEndTheRunIsLeftToTheCaller) {
   EXPECT_EQ(skipped("abcdefghij\nklmnop"), 8U);  // line feed in the second block
   EXPECT_EQ(skipped("abc\tdefgh"), 0U);          // tab
   EXPECT_EQ(skipped("abcdefghab  cdefgh"), 8U);  // two spaces
@@ -39,7 +39,7 @@ TEST(WordRuns, ABlockThatMayEndTheRunIsLeftToTheCaller) {
 }
 
 // Every byte skipped is one a byte-by-byte scan would have passed over too.
-TEST(WordRuns, NeverSkipsWhatAByteByByteScanWouldStopAt) {
+TEST(AsciiScan, NeverSkipsWhatAByteByByteScanWouldStopAt) {
   const std::string alphabet = std::string("ab  \t\n\r\x0b\x0c\x01") + "\xC2\xA0\xC3\xA9xyz.";
   std::mt19937 rng(7);
   for (int round = 0; round < 20000; ++round) {
@@ -57,6 +57,40 @@ TEST(WordRuns, NeverSkipsWhatAByteByByteScanWouldStopAt) {
           ASSERT_LT(i + 1, k) << s;  // never the last byte skipped
           ASSERT_NE(s[i + 1], ' ') << s;
         }
+      }
+    }
+  }
+}
+
+std::size_t printable(const std::string& s, bool allow_del) {
+  return static_cast<std::size_t>(skip_printable_ascii(s.data(), s.data() + s.size(), allow_del) - s.data());
+}
+
+TEST(AsciiScan, PrintableBlocksAreSkippedUpToTheFirstOtherByte) {
+  EXPECT_EQ(printable("Hello, world! 0123456789 ~", false), 24U);
+  EXPECT_EQ(printable("tab in\tthe first block", false), 0U);
+  EXPECT_EQ(printable("12345678caf\xC3\xA9 au", false), 8U);
+  EXPECT_EQ(printable("12345678del\x7f"
+                      "del..",
+                      false),
+            8U);
+  EXPECT_EQ(printable("12345678del\x7f"
+                      "del..",
+                      true),
+            16U);
+  EXPECT_EQ(printable("1234567", false), 0U);
+  const std::string alphabet = std::string("az ~\t\n\x01\x7f\x80\xC3\xA9");
+  std::mt19937 rng(3);
+  for (int round = 0; round < 20000; ++round) {
+    std::string s;
+    const std::size_t n = rng() % 40;
+    for (std::size_t i = 0; i < n; ++i) s.push_back(alphabet[rng() % alphabet.size()]);
+    for (const bool allow_del : {false, true}) {
+      const std::size_t k = printable(s, allow_del);
+      ASSERT_EQ(k % 8, 0U);
+      for (std::size_t i = 0; i < k; ++i) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        ASSERT_TRUE((c >= 0x20 && c < 0x7F) || (allow_del && c == 0x7F)) << s;
       }
     }
   }
