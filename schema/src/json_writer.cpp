@@ -46,18 +46,19 @@ bool is_valid_utf8(std::string_view text) {
 
 std::size_t append_json_string(std::string& out, std::string_view text) {
   static constexpr char hex_digits[] = "0123456789abcdef";
+  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
   std::size_t replaced = 0;
   out.push_back('"');
   std::size_t i = 0;
-  while (i < text.size()) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
-      // Copy the longest plain ASCII run in one go: the common case.
-      std::size_t j = i + 1;
+  const std::size_t n = text.size();
+  while (i < n) {
+    // The longest run copied as it is: printable ASCII other than '"' and '\\',
+    // and valid UTF-8 sequences (most fields are valid text with a few of them).
+    std::size_t j = i;
+    while (j < n) {
       // Eight bytes at a time while none needs escaping or is non-ASCII.
-      constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
-      constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
-      while (j + 8 <= text.size()) {
+      while (n - j >= 8) {
         std::uint64_t w;
         std::memcpy(&w, text.data() + j, 8);
         const std::uint64_t quote = w ^ (kOnes * '"');
@@ -68,55 +69,50 @@ std::size_t append_json_string(std::string& out, std::string_view text) {
         if ((control | is_quote | is_backslash | w) & kHigh) break;
         j += 8;
       }
-      while (j < text.size()) {
-        const auto d = static_cast<unsigned char>(text[j]);
-        if (d < 0x20 || d >= 0x80 || d == '"' || d == '\\') break;
+      if (j >= n) break;
+      const auto d = static_cast<unsigned char>(text[j]);
+      if (d >= 0x20 && d < 0x80 && d != '"' && d != '\\') {
         ++j;
+      } else if (d >= 0x80) {
+        const std::size_t len = utf8_sequence_length(text, j);
+        if (len == 0) break;
+        j += len;
+      } else {
+        break;
       }
-      out.append(text.data() + i, j - i);
-      i = j;
-      continue;
     }
+    out.append(text.data() + i, j - i);
+    i = j;
+    if (i >= n) break;
+    const auto c = static_cast<unsigned char>(text[i]);
     switch (c) {
       case '"':
         out += "\\\"";
-        ++i;
-        continue;
+        break;
       case '\\':
         out += "\\\\";
-        ++i;
-        continue;
+        break;
       case '\n':
         out += "\\n";
-        ++i;
-        continue;
+        break;
       case '\r':
         out += "\\r";
-        ++i;
-        continue;
+        break;
       case '\t':
         out += "\\t";
-        ++i;
-        continue;
+        break;
       default:
+        if (c < 0x20) {
+          out += "\\u00";
+          out.push_back(hex_digits[c >> 4]);
+          out.push_back(hex_digits[c & 0xF]);
+        } else {
+          out += "\xEF\xBF\xBD";  // an invalid UTF-8 byte
+          ++replaced;
+        }
         break;
     }
-    if (c < 0x20) {
-      out += "\\u00";
-      out.push_back(hex_digits[c >> 4]);
-      out.push_back(hex_digits[c & 0xF]);
-      ++i;
-      continue;
-    }
-    const std::size_t n = utf8_sequence_length(text, i);
-    if (n == 0) {
-      out += "\xEF\xBF\xBD";
-      ++replaced;
-      ++i;
-      continue;
-    }
-    out.append(text.data() + i, n);
-    i += n;
+    ++i;
   }
   out.push_back('"');
   return replaced;
