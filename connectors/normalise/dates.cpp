@@ -597,6 +597,64 @@ std::optional<ParsedDate> parse_relative(std::string_view s, std::optional<UnixS
   return out;
 }
 
+// The RFC 822 form nearly every RSS feed writes, "Mon, 23 Jul 2007 03:31:26 EST"
+// or "... +0000", read straight into the Fields parse_words would fill, with the
+// same helpers; any other shape (one more space, a one-digit hour, a two-digit
+// year, "GMT+0200") returns nullopt and goes the general way.
+std::optional<ParsedDate> parse_rfc822_common(std::string_view s) {
+  if (s.size() < 27 || s[3] != ',' || s[4] != ' ' || s[7] != ' ' || s[11] != ' ' || s[16] != ' ' ||
+      s[19] != ':' || s[22] != ':' || s[25] != ' ') {
+    return std::nullopt;
+  }
+  const auto digits = [&](std::size_t pos, std::size_t n, int& out) {
+    out = 0;
+    for (std::size_t k = 0; k < n; ++k) {
+      if (!is_digit(s[pos + k])) return false;
+      out = out * 10 + (s[pos + k] - '0');
+    }
+    return true;
+  };
+  const auto word3 = [&](std::size_t pos, std::array<char, 3>& out) {
+    for (std::size_t k = 0; k < 3; ++k) {
+      if (!is_alpha(s[pos + k])) return false;
+      out[k] = lower(s[pos + k]);
+    }
+    return true;
+  };
+  std::array<char, 3> weekday{};
+  std::array<char, 3> month{};
+  Fields f;
+  if (!word3(0, weekday) || !is_weekday_name(std::string_view(weekday.data(), 3))) return std::nullopt;
+  if (!word3(8, month)) return std::nullopt;
+  f.month = month_from_name(std::string_view(month.data(), 3));
+  if (f.month == 0 || !digits(5, 2, f.day) || !digits(12, 4, f.year) || !digits(17, 2, f.hour) ||
+      !digits(20, 2, f.minute) || !digits(23, 2, f.second)) {
+    return std::nullopt;
+  }
+  f.has_time = true;
+  const std::string_view zone = s.substr(26);
+  if (zone[0] == '+' || zone[0] == '-') {
+    std::size_t pos = 0;
+    if (zone.size() != 5 || !parse_numeric_offset(zone, pos, f.offset_seconds) || pos != zone.size()) {
+      return std::nullopt;
+    }
+    f.has_zone = true;
+  } else {
+    std::array<char, 5> name{};
+    if (zone.size() > name.size()) return std::nullopt;
+    bool upper_case = true;
+    for (std::size_t k = 0; k < zone.size(); ++k) {
+      if (!is_alpha(zone[k])) return std::nullopt;
+      upper_case = upper_case && zone[k] >= 'A' && zone[k] <= 'Z';
+      name[k] = lower(zone[k]);
+    }
+    if (!apply_zone_word(std::string_view(name.data(), zone.size()), upper_case, f, /*allow_unknown=*/true)) {
+      return std::nullopt;
+    }
+  }
+  return finish(f);
+}
+
 ParsedDate parse_any(std::string_view s, const DateContext& context) {
   if (s.empty() || s.size() > kMaxDateLength) return unparseable();
   bool all_digits = true;
@@ -620,6 +678,7 @@ ParsedDate parse_any(std::string_view s, const DateContext& context) {
     for (std::size_t i = 0; i < 8; ++i) digits8 = digits8 && is_digit(s[i]);
     if (digits8) return parse_iso_basic(s);
   }
+  if (std::optional<ParsedDate> common = parse_rfc822_common(s)) return *common;
   if (std::optional<ParsedDate> relative =
           parse_relative(s, context.reference ? context.reference : context.now)) {
     return *relative;

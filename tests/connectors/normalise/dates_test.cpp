@@ -183,5 +183,48 @@ TEST(ParseDate, UnterminatedCommentIsIgnoredSafely) {
   EXPECT_EQ(*parsed.value, epoch("2007-07-22T16:09:00Z"));
 }
 
+// RFC 822 dates in the exact shape most feeds write take a shortcut in parse_date;
+// the same date with one more space anywhere cannot, so both readings must agree
+// (value and flags), with and without a source time zone, for valid and invalid
+// weekdays, months, days, times and zones.
+TEST(ParseDate, TheCommonRfc822ShapeReadsAsTheGeneralParserReadsIt) {
+  const char* weekdays[] = {"Mon", "tue", "SUN", "Fri", "Xyz"};
+  const char* months[] = {"Jan", "feb", "Jul", "Sep", "DEC", "Foo"};
+  const char* days[] = {"01", "23", "29", "31", "00", "7x"};
+  const char* years[] = {"2007", "2024", "1999", "0000"};
+  const char* times[] = {"03:31:26", "23:59:60", "24:00:00", "12:60:00", "00:00:00"};
+  const char* zones[] = {"GMT",   "UT",    "UTC",   "Z",      "EST",      "EDT",   "PDT",
+                         "CEST",  "A",     "Q",     "XYZW",   "abc",      "+0000", "-0500",
+                         "+0530", "+2400", "-9999", "+05:30", "GMT+0200", "ET",    "1"};
+  DateContext with_zone;
+  with_zone.timezone = "America/New_York";
+  int compared = 0;
+  int parsed = 0;
+  for (const char* wd : weekdays) {
+    for (const char* mo : months) {
+      for (const char* d : days) {
+        for (const char* y : years) {
+          for (const char* t : times) {
+            for (const char* z : zones) {
+              const std::string common = std::string(wd) + ", " + d + " " + mo + " " + y + " " + t + " " + z;
+              const std::string spaced =
+                  std::string(wd) + ",  " + d + " " + mo + " " + y + " " + t + "  " + z;
+              for (const DateContext& context : {DateContext{}, with_zone}) {
+                const ParsedDate a = parse_date(common, context);
+                const ParsedDate b = parse_date(spaced, context);
+                ASSERT_EQ(a.value, b.value) << common;
+                ASSERT_EQ(a.flags, b.flags) << common;
+                ++compared;
+                parsed += a.value ? 1 : 0;
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  EXPECT_GT(parsed, compared / 10);  // the grid is not all garbage
+}
+
 }  // namespace
 }  // namespace postwire::normalise
