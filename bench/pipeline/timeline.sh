@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Where one `postwire once` epoch of the pipeline benchmark spends its time, per
+# thread, in 25 ms slices: the event loop (M), the compute pool (P) and
+# librdkafka's broker thread (B), each with its main activities. For finding what
+# runs alone while the other core idles; not a throughput figure (perf slows the
+# run down about twofold).
+#
+#   bench/pipeline/timeline.sh [EPOCH] [SITES] [COMMENTS]     (defaults 2 100 6)
+#
+# Needs perf (linux-perf). Epochs before EPOCH run first, unprofiled, to build the
+# state that epoch starts from.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+EPOCH="${1:-2}"
+SITES="${2:-100}"
+COMMENTS="${3:-6}"
+BUILD_DIR="${BUILD_DIR:-build}"
+POSTWIRE="$BUILD_DIR/daemon/postwire"
+MOCK="$BUILD_DIR/tests/postwire-mock-kafka"
+SHARED="${SHARED_DIR:-$(cd .. && pwd)/shared}"
+[ -x "$POSTWIRE" ] && [ -x "$MOCK" ] || { echo "build first: ./scripts/build" >&2; exit 1; }
+command -v perf >/dev/null || { echo "timeline needs perf (apt-get install linux-perf)" >&2; exit 1; }
+
+work="$(mktemp -d /tmp/postwire-timeline.XXXXXX)"
+trap 'kill "${mock_pid:-0}" 2>/dev/null || true; rm -rf "$work"' EXIT
+python3 "$SHARED/bench/gen_corpus.py" --out "$work/corpus" --sites "$SITES" --window 20 --epochs "$EPOCH" \
+  --comments "$COMMENTS" --comment-links relative > /dev/null
+coproc MOCKP { "$MOCK" --brokers 1 --partitions 3 --topics "postwire.posts,postwire.comments,postwire.deadletter"; }
+mock_pid=$MOCKP_PID
+read -r bootstrap <&"${MOCKP[0]}"
+for epoch in $(seq 1 "$EPOCH"); do
+  {
+    echo "state_dir: $work/state"
+    echo "kafka: {bootstrap_servers: \"$bootstrap\", delivery_timeout: 5m}"
+    echo "sources:"
+    for d in "$work/corpus/epoch-$epoch"/site-*; do
+      f=$(ls "$d" | grep -E '^feed\.(xml|json)$')
+      echo "  - {id: $(basename "$d"), type: feed, url: \"file://$d/$f\", max_comment_feeds: 1000}"
+    done
+  } > "$work/epoch-$epoch.yaml"
+  if (( epoch < EPOCH )); then
+    "$POSTWIRE" once --config "$work/epoch-$epoch.yaml" --log-level warn > /dev/null
+  else
+    perf record -q -F 10000 --call-graph=dwarf,16384 -o "$work/perf.data" -- \
+      "$POSTWIRE" once --config "$work/epoch-$epoch.yaml" --log-level warn > /dev/null
+  fi
+done
+perf script -i "$work/perf.data" -F tid,time,ip,sym 2>/dev/null | python3 bench/pipeline/timeline.py
