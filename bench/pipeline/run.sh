@@ -13,11 +13,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 ROUNDS="${1:-3}"
 SITES="${2:-100}"
 COMMENTS="${3:-6}"
-BUILD_DIR="${BUILD_DIR:-build}"
-POSTWIRE="$BUILD_DIR/daemon/postwire"
-MOCK="$BUILD_DIR/tests/postwire-mock-kafka"
-SHARED="${SHARED_DIR:-$(cd .. && pwd)/shared}"
-[ -x "$POSTWIRE" ] && [ -x "$MOCK" ] || { echo "build first: ./scripts/build" >&2; exit 1; }
+source bench/pipeline/common.sh
 for pkg in python3-feedparser python3-confluent-kafka; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || {
     echo "bench needs $pkg (apt-get install $pkg)" >&2; exit 1; }
@@ -52,15 +48,7 @@ run_postwire() {
   # The three configurations are written before the clock starts (the baseline,
   # too, starts its clock after its own set-up).
   for epoch in 1 2 3; do
-    {
-      echo "state_dir: $work/state"
-      echo "kafka: {bootstrap_servers: \"$bootstrap\", delivery_timeout: 5m}"
-      echo "sources:"
-      for d in "$work/corpus/epoch-$epoch"/site-*; do
-        f=$(ls "$d" | grep -E '^feed\.(xml|json)$')
-        echo "  - {id: $(basename "$d"), type: feed, url: \"file://$d/$f\", max_comment_feeds: 1000}"
-      done
-    } > "$work/postwire-$epoch.yaml"
+    write_epoch_config "$work/corpus" "$epoch" "$bootstrap" "$work/state" > "$work/postwire-$epoch.yaml"
   done
   local outs=()
   t0=$(date +%s.%N)

@@ -14,11 +14,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 EPOCH="${1:-2}"
 SITES="${2:-100}"
 COMMENTS="${3:-6}"
-BUILD_DIR="${BUILD_DIR:-build}"
-POSTWIRE="$BUILD_DIR/daemon/postwire"
-MOCK="$BUILD_DIR/tests/postwire-mock-kafka"
-SHARED="${SHARED_DIR:-$(cd .. && pwd)/shared}"
-[ -x "$POSTWIRE" ] && [ -x "$MOCK" ] || { echo "build first: ./scripts/build" >&2; exit 1; }
+source bench/pipeline/common.sh
 command -v perf >/dev/null || { echo "timeline needs perf (apt-get install linux-perf)" >&2; exit 1; }
 
 work="$(mktemp -d /tmp/postwire-timeline.XXXXXX)"
@@ -29,15 +25,7 @@ coproc MOCKP { "$MOCK" --brokers 1 --partitions 3 --topics "postwire.posts,postw
 mock_pid=$MOCKP_PID
 read -r bootstrap <&"${MOCKP[0]}"
 for epoch in $(seq 1 "$EPOCH"); do
-  {
-    echo "state_dir: $work/state"
-    echo "kafka: {bootstrap_servers: \"$bootstrap\", delivery_timeout: 5m}"
-    echo "sources:"
-    for d in "$work/corpus/epoch-$epoch"/site-*; do
-      f=$(ls "$d" | grep -E '^feed\.(xml|json)$')
-      echo "  - {id: $(basename "$d"), type: feed, url: \"file://$d/$f\", max_comment_feeds: 1000}"
-    done
-  } > "$work/epoch-$epoch.yaml"
+  write_epoch_config "$work/corpus" "$epoch" "$bootstrap" "$work/state" > "$work/epoch-$epoch.yaml"
   if (( epoch < EPOCH )); then
     "$POSTWIRE" once --config "$work/epoch-$epoch.yaml" --log-level warn > /dev/null
   else
