@@ -38,9 +38,9 @@ std::optional<Language> detect_language(std::string_view plain_text);
 // item whose prefix names that language with at least kPrefixAcceptPercent of
 // its text keeps that answer; every other item is read again from up to
 // kMaxDetectBytes, exactly as detect_language does. An item in another language
-// (a Spanish comment in an English thread) disagrees with the document on its
-// prefix and so gets the full reading. docs/normalisation.md gives the
-// measurements behind these numbers.
+// (a Spanish comment in an English thread) nearly always disagrees with the
+// document on its prefix and so gets the full reading; docs/normalisation.md
+// gives the measurements behind these numbers and that "nearly".
 inline constexpr std::size_t kPrefixDetectBytes = 64;
 inline constexpr std::size_t kDocumentVoteItems = 3;
 inline constexpr int kDocumentVotePercent = 80;
