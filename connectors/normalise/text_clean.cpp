@@ -122,11 +122,17 @@ class NfcInert {
   std::vector<std::uint64_t> bits_;
 };
 
+// Built once (131,072 ICU property lookups), shared by every check below.
+const NfcInert& nfc_inert() {
+  static const NfcInert table;
+  return table;
+}
+
 // False when every character of `text` is NFC-inert (NfcInert): ICU's own check,
 // a full pass over the text, is then not needed. Curly quotes, dashes, bullets
 // and most scripts are inert; only combining characters and the like are not.
 bool may_need_nfc(std::string_view text) {
-  static const NfcInert table;
+  const NfcInert& table = nfc_inert();
   std::size_t i = 0;
   while (i < text.size()) {
     const auto b = static_cast<unsigned char>(text[i]);
@@ -173,7 +179,7 @@ std::string to_nfc(std::string_view text) {
 }
 
 bool is_clean_text(std::string_view text) {
-  static const NfcInert nfc_inert;
+  const NfcInert& table = nfc_inert();
   std::size_t i = 0;
   while (i < text.size()) {
     i = static_cast<std::size_t>(skip_printable_ascii(text.data() + i, text.data() + text.size(), false) -
@@ -191,7 +197,7 @@ bool is_clean_text(std::string_view text) {
     const std::size_t n = sequence_at(text, i, bad, cp);
     // Invalid bytes, C1 controls, U+FFFD (flagged), U+FFFE/U+FFFF, or a character
     // NFC might change: all for clean_text.
-    if (n == 0 || cp <= 0x9F || cp == 0xFFFD || cp == 0xFFFE || cp == 0xFFFF || !nfc_inert.inert(cp)) {
+    if (n == 0 || cp <= 0x9F || cp == 0xFFFD || cp == 0xFFFE || cp == 0xFFFF || !table.inert(cp)) {
       return false;
     }
     i += n;
