@@ -149,33 +149,42 @@ bool may_need_nfc(std::string_view text) {
   return false;
 }
 
-// to_nfc without a copy when the text already is NFC.
-std::string to_nfc_owned(std::string&& owned) {
-  const std::string_view text = owned;
-  if (!may_need_nfc(text)) return std::move(owned);
+// Whether valid UTF-8 `text` is already NFC: the inert-character scan, then ICU's
+// own check only where that scan cannot tell. (If ICU is unavailable the text is
+// kept as it is.)
+bool is_nfc(std::string_view text) {
+  if (!may_need_nfc(text)) return true;
   UErrorCode status = U_ZERO_ERROR;
   const icu::Normalizer2* nfc = icu::Normalizer2::getNFCInstance(status);
-  if (U_FAILURE(status) || nfc == nullptr) return std::move(owned);
+  if (U_FAILURE(status) || nfc == nullptr) return true;
   const icu::StringPiece piece(text.data(), static_cast<int32_t>(text.size()));
-  if (nfc->isNormalizedUTF8(piece, status) && U_SUCCESS(status)) return std::move(owned);
-  return to_nfc(text);
+  return nfc->isNormalizedUTF8(piece, status) && U_SUCCESS(status);
+}
+
+// NFC of text is_nfc said is not NFC.
+std::string normalize_nfc(std::string_view text) {
+  UErrorCode status = U_ZERO_ERROR;
+  const icu::Normalizer2* nfc = icu::Normalizer2::getNFCInstance(status);
+  if (U_FAILURE(status) || nfc == nullptr) return std::string(text);
+  std::string out;
+  icu::StringByteSink<std::string> sink(&out, static_cast<int32_t>(text.size()));
+  nfc->normalizeUTF8(0, icu::StringPiece(text.data(), static_cast<int32_t>(text.size())), sink, nullptr,
+                     status);
+  if (U_FAILURE(status)) return std::string(text);
+  return out;
+}
+
+// to_nfc without a copy when the text already is NFC.
+std::string to_nfc_owned(std::string&& owned) {
+  if (is_nfc(owned)) return std::move(owned);
+  return normalize_nfc(owned);
 }
 
 }  // namespace
 
 std::string to_nfc(std::string_view text) {
-  if (!may_need_nfc(text)) return std::string(text);
-  UErrorCode status = U_ZERO_ERROR;
-  const icu::Normalizer2* nfc = icu::Normalizer2::getNFCInstance(status);
-  if (U_FAILURE(status) || nfc == nullptr) return std::string(text);
-  const icu::StringPiece piece(text.data(), static_cast<int32_t>(text.size()));
-  if (nfc->isNormalizedUTF8(piece, status) && U_SUCCESS(status)) return std::string(text);
-  status = U_ZERO_ERROR;
-  std::string out;
-  icu::StringByteSink<std::string> sink(&out, static_cast<int32_t>(text.size()));
-  nfc->normalizeUTF8(0, piece, sink, nullptr, status);
-  if (U_FAILURE(status)) return std::string(text);
-  return out;
+  if (is_nfc(text)) return std::string(text);
+  return normalize_nfc(text);
 }
 
 bool is_clean_text(std::string_view text) {
