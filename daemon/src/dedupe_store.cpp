@@ -678,13 +678,13 @@ std::chrono::seconds DedupeStore::ttl_for(std::uint16_t num) const {
 // Dedupe
 
 DedupeDecision DedupeStore::classify(const std::string& item_id, const std::string& content_hash) const {
+  const auto key = item_key(item_id);
   if (!in_flight_.empty()) {
-    if (auto it = in_flight_.find(item_id); it != in_flight_.end()) {
+    if (auto it = in_flight_.find(key); it != in_flight_.end()) {
       if (it->second.first == content_hash) return {DedupeDecision::Kind::duplicate, it->second.second, {}};
       return {DedupeDecision::Kind::updated, it->second.second + 1, it->second.first};
     }
   }
-  const auto key = item_key(item_id);
   const auto* slot = marks_.find(key);
   if (slot == nullptr) return {DedupeDecision::Kind::fresh, 1, {}};
   auto version = static_cast<std::int64_t>(meta_version(slot->meta));
@@ -711,15 +711,17 @@ std::int64_t DedupeStore::stored_version(std::uint64_t key) const {
 
 void DedupeStore::mark_in_flight(const std::string& item_id, const std::string& content_hash,
                                  std::int64_t version) {
-  in_flight_[item_id] = {content_hash, version};
+  auto& mark = in_flight_[item_key(item_id)];
+  mark.first = content_hash;
+  mark.second = version;
 }
 
 void DedupeStore::acknowledge(const std::string& item_id, const std::string& source_id,
                               const std::string& content_hash, std::int64_t version) {
-  if (auto it = in_flight_.find(item_id); it != in_flight_.end() && it->second.second <= version) {
+  const auto key = item_key(item_id);
+  if (auto it = in_flight_.find(key); it != in_flight_.end() && it->second.second <= version) {
     in_flight_.erase(it);
   }
-  const auto key = item_key(item_id);
   bool inserted = false;
   auto& slot = marks_.upsert(key, inserted);
   if (!inserted) {
@@ -736,7 +738,7 @@ void DedupeStore::acknowledge(const std::string& item_id, const std::string& sou
   writes_.push_back({key, fp, item_id, content_hash, version, num});
 }
 
-void DedupeStore::release(const std::string& item_id) { in_flight_.erase(item_id); }
+void DedupeStore::release(const std::string& item_id) { in_flight_.erase(item_key(item_id)); }
 
 void DedupeStore::touch(const std::string& item_id, const std::string& /*source_id*/) {
   touch_key(item_key(item_id));
@@ -783,7 +785,6 @@ void DedupeStore::set_window(const std::string& source_id, const std::vector<Win
   }
   std::sort(keys.begin(), keys.end());
   keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
-  windows_[num] = std::move(keys);
   std::sort(fps.begin(), fps.end(), [](const WindowFingerprint& a, const WindowFingerprint& b) {
     return a.source_fingerprint < b.source_fingerprint;
   });
@@ -792,6 +793,14 @@ void DedupeStore::set_window(const std::string& source_id, const std::vector<Win
                           return a.source_fingerprint == b.source_fingerprint;
                         }),
             fps.end());
+  // Most polls find the window as it was: then there is nothing to write (a
+  // window is tens of KiB for a busy source, rewritten on every poll otherwise).
+  const auto old_keys = windows_.find(num);
+  const auto old_fps = window_fingerprints_.find(num);
+  const bool same = (old_keys == windows_.end() ? keys.empty() : old_keys->second == keys) &&
+                    (old_fps == window_fingerprints_.end() ? fps.empty() : old_fps->second == fps);
+  if (same) return;
+  windows_[num] = std::move(keys);
   if (fps.empty()) {
     window_fingerprints_.erase(num);
   } else {

@@ -219,7 +219,7 @@ void KafkaPublisher::on_delivery_report(rd_kafka_s* /*rk*/, const rd_kafka_messa
   std::unique_ptr<InFlight> pending(static_cast<InFlight*>(msg->_private));
   --self->in_flight_;
   self->metrics_.inflight.Set(static_cast<double>(self->in_flight_));
-  const std::string topic = rd_kafka_topic_name(msg->rkt);
+  const char* topic = rd_kafka_topic_name(msg->rkt);
   if (msg->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     self->metrics_.publish_errors.Add({{"reason", rd_kafka_err2name(msg->err)}}).Increment();
     if (pending) {
@@ -229,8 +229,17 @@ void KafkaPublisher::on_delivery_report(rd_kafka_s* /*rk*/, const rd_kafka_messa
     return;
   }
   self->reachable_ = true;
-  self->metrics_.published.Add({{"topic", topic}}).Increment();
+  self->published_counter(topic).Increment();
   if (pending) pending->handler(Delivery{topic, msg->partition, msg->offset});
+}
+
+prometheus::Counter& KafkaPublisher::published_counter(const char* topic) {
+  for (auto& [name, counter] : published_counters_) {
+    if (name == topic) return *counter;
+  }
+  auto& counter = metrics_.published.Add({{"topic", topic}});
+  published_counters_.emplace_back(topic, &counter);
+  return counter;
 }
 
 asio::awaitable<Result<void>> KafkaPublisher::produce(OutgoingMessage message, DeliveryHandler on_delivery) {

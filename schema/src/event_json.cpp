@@ -126,11 +126,39 @@ void write_comment(JsonWriter& w, const CommentData& c) {
   w.end_object();
 }
 
+std::size_t text_size(const std::optional<std::string>& s) { return s ? s->size() : 0; }
+
+std::size_t author_size(const Author& a) {
+  return text_size(a.name) + text_size(a.location) + text_size(a.url);
+}
+
+// An upper estimate of the serialised item: its variable-length fields plus an
+// eighth for escapes, and room for the keys and fixed fields. Reserving it once
+// spares the chain of doublings (and copies) a long post would otherwise cost.
+std::size_t estimated_item_size(const Event& event) {
+  std::size_t n = 0;
+  if (event.kind == EventKind::post) {
+    const PostData& p = event.post;
+    n = text_size(p.url) + text_size(p.url_original) + text_size(p.title) + text_size(p.summary) +
+        text_size(p.content_text) + text_size(p.content_html) + text_size(p.comments_url) +
+        text_size(p.duplicate_of);
+    for (const auto& a : p.authors) n += author_size(a) + 48;
+    for (const auto& t : p.tags) n += t.size() + 3;
+  } else {
+    const CommentData& c = event.comment;
+    n = text_size(c.url) + text_size(c.url_original) + text_size(c.content_text) + text_size(c.content_html) +
+        text_size(c.parent_id) + author_size(c.author);
+  }
+  return n + n / 8 + 640;
+}
+
 }  // namespace
 
 std::string to_json(const Event& event) {
+  const std::size_t item_size = estimated_item_size(event);
   std::string out;
-  out.reserve(1024);
+  out.reserve(item_size + 512 + event.source.id.size() + event.source.url.size() +
+              text_size(event.source.title));
   JsonWriter w(out);
   w.begin_object();
   w.key("schema");
@@ -151,7 +179,7 @@ std::string to_json(const Event& event) {
   // before the quality flags are written: invalid UTF-8 replaced on the way out
   // is a fact consumers should see, wherever in the event it was.
   std::string body;
-  body.reserve(1024);
+  body.reserve(item_size);
   JsonWriter bw(body);
   if (event.kind == EventKind::post) {
     write_post(bw, event.post);

@@ -391,6 +391,37 @@ TEST(DedupeStore, ItemsInASourceWindowNeverExpire) {
   EXPECT_EQ(store->size(), 0U);
 }
 
+TEST(DedupeStore, AWindowSeenAgainAsItWasIsNotWrittenAgain) {
+  TempDir dir;
+  FakeClock clock;
+  const auto a = make_comment_id("s", "a");
+  const auto b = make_comment_id("s", "b");
+  const auto h = make_content_hash("", "x");
+  const auto start = std::chrono::duration_cast<std::chrono::seconds>(clock.now.time_since_epoch()).count();
+  auto written_at = [&] {
+    return pragma(dir.path() / "state.db", "SELECT updated_at FROM sources WHERE source_id = 's'");
+  };
+  auto store = open_ok(dir.path(), clock.options());
+  store->acknowledge(a, "s", h, 1);
+  store->acknowledge(b, "s", h, 1);
+  store->set_window("s", {{a, 11, h}}, {});
+  ASSERT_TRUE(store->flush());
+  EXPECT_EQ(written_at(), start);
+  // The next poll sees the same window: the source row is left as it is.
+  clock.now += 1h;
+  store->set_window("s", {{a, 11, h}}, {});
+  ASSERT_TRUE(store->flush());
+  EXPECT_EQ(written_at(), start);
+  EXPECT_EQ(store->window_size("s"), 1U);
+  // A changed window is written.
+  clock.now += 1h;
+  store->set_window("s", {{a, 11, h}, {b, 12, h}}, {});
+  ASSERT_TRUE(store->flush());
+  EXPECT_EQ(written_at(), start + 7200);
+  store.reset();
+  EXPECT_EQ(open_ok(dir.path(), clock.options())->window_size("s"), 2U);
+}
+
 TEST(DedupeStore, UnchangedFingerprintsNameOnlyAcknowledgedContent) {
   TempDir dir;
   const auto a = make_comment_id("s", "a");

@@ -235,6 +235,7 @@ class DedupeStore {
     std::uint64_t source_fingerprint;
     std::uint64_t key;
     std::uint64_t content;  // fingerprint(content_hash)
+    bool operator==(const WindowFingerprint&) const = default;
   };
   // An acknowledged mark waiting for flush(), with everything the row needs.
   struct PendingWrite {
@@ -262,7 +263,9 @@ class DedupeStore {
   int lock_fd_ = -1;
   std::unique_ptr<Db> db_;
   detail::MarkTable marks_;
-  std::unordered_map<std::string, std::pair<std::string, std::int64_t>> in_flight_;
+  // Produced, not yet acknowledged: item key -> (content hash, version). By key,
+  // as marks_ is: one hash of a short id instead of hashing and copying the id.
+  std::unordered_map<std::uint64_t, std::pair<std::string, std::int64_t>> in_flight_;
   std::unordered_map<std::uint64_t, std::size_t> recent_writes_;  // key -> its latest entry in writes_
   std::vector<PendingWrite> writes_;
   std::unordered_map<std::uint64_t, std::int64_t> touches_;  // key -> last_seen seconds, not yet flushed

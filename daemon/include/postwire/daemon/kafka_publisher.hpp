@@ -86,6 +86,7 @@ class KafkaPublisher {
   static void on_delivery_report(rd_kafka_s* rk, const rd_kafka_message_s* msg, void* opaque);
   static void on_error(rd_kafka_s* rk, int err, const char* reason, void* opaque);
   void probe_loop();
+  prometheus::Counter& published_counter(const char* topic);
 
   boost::asio::io_context& io_;
   Metrics& metrics_;
@@ -94,6 +95,9 @@ class KafkaPublisher {
   std::unique_ptr<boost::asio::posix::stream_descriptor> wake_;
   boost::asio::steady_timer tick_;
   std::size_t in_flight_ = 0;
+  // One counter per topic, found once: the family's label lookup (a map built,
+  // hashed and locked) would otherwise run for every delivery report.
+  std::vector<std::pair<std::string, prometheus::Counter*>> published_counters_;
   std::vector<std::pair<std::string, std::string>> settings_;
   bool recreate_pending_ = false;
   int recreations_ = 0;
