@@ -77,6 +77,14 @@ std::string_view sv(const xmlChar* s) {
   return s == nullptr ? std::string_view() : std::string_view(reinterpret_cast<const char*>(s));
 }
 
+// sv(s) == v without measuring s first: names and namespaces are compared for
+// every child of every item, and most comparisons fail on the first bytes.
+bool equals(const xmlChar* s, std::string_view v) {
+  if (s == nullptr) return v.empty();
+  const auto* c = reinterpret_cast<const char*>(s);
+  return std::strncmp(c, v.data(), v.size()) == 0 && c[v.size()] == '\0';
+}
+
 bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
 
 std::string_view trim(std::string_view s) {
@@ -590,30 +598,34 @@ class XmlReader {
     return n->ns == nullptr ? std::string_view() : sv(n->ns->href);
   }
 
+  static bool ns_is(const xmlNode* n, std::string_view uri) {
+    return n->ns == nullptr ? uri.empty() : equals(n->ns->href, uri);
+  }
+
   static bool is(const xmlNode* n, const Ns& ns, std::string_view local) {
     if (n->type != XML_ELEMENT_NODE) return false;
-    const std::string_view name = sv(n->name);
     if (n->ns == nullptr) {  // an undeclared prefix leaves "dc:creator" as the name
+      const std::string_view name = sv(n->name);
       return name.size() == ns.prefix.size() + 1 + local.size() && name.starts_with(ns.prefix) &&
              name[ns.prefix.size()] == ':' && name.ends_with(local);
     }
-    return name == local && ns_of(n) == ns.uri;
+    return equals(n->name, local) && ns_is(n, ns.uri);
   }
 
   static bool is_rss(const xmlNode* n, std::string_view local) {
-    return n->type == XML_ELEMENT_NODE && sv(n->name) == local &&
-           std::find(kRssUris.begin(), kRssUris.end(), ns_of(n)) != kRssUris.end();
+    return n->type == XML_ELEMENT_NODE && equals(n->name, local) &&
+           std::any_of(kRssUris.begin(), kRssUris.end(), [n](std::string_view uri) { return ns_is(n, uri); });
   }
 
   static bool is_atom(const xmlNode* n, std::string_view local) {
-    return n->type == XML_ELEMENT_NODE && sv(n->name) == local &&
-           (ns_of(n) == kAtom.uri || ns_of(n) == kAtom03Uri);
+    return n->type == XML_ELEMENT_NODE && equals(n->name, local) &&
+           (ns_is(n, kAtom.uri) || ns_is(n, kAtom03Uri));
   }
 
   // Atom elements of a document whose root is an un-namespaced <feed>.
   bool is_atom_or_plain(const xmlNode* n, std::string_view local) const {
     return is_atom(n, local) ||
-           (plain_atom_ && n->type == XML_ELEMENT_NODE && n->ns == nullptr && sv(n->name) == local);
+           (plain_atom_ && n->type == XML_ELEMENT_NODE && n->ns == nullptr && equals(n->name, local));
   }
 
   void append_entity(std::string& out, const xmlNode* ref) {
@@ -769,7 +781,7 @@ class XmlReader {
         (type == "text/html" && mode.empty() && has_element_child(n))) {
       const xmlNode* container = n;
       for (const xmlNode* child = n->children; child != nullptr; child = child->next) {
-        if (child->type == XML_ELEMENT_NODE && sv(child->name) == "div" &&
+        if (child->type == XML_ELEMENT_NODE && equals(child->name, "div") &&
             (ns_of(child) == kXhtmlUri || ns_of(child).empty())) {
           container = child;
           break;
@@ -934,8 +946,9 @@ class XmlReader {
   bool serialize_element(std::string& m, const xmlNode* element, int depth) {
     const auto add = [&m](char tag, std::string_view v) {
       const auto n = static_cast<std::uint32_t>(v.size());
-      m.push_back(tag);
-      m.append(reinterpret_cast<const char*>(&n), sizeof n);
+      std::array<char, 1 + sizeof n> head{tag};
+      std::memcpy(head.data() + 1, &n, sizeof n);
+      m.append(head.data(), head.size());
       m.append(v);
     };
     const auto add_entity = [&](const xmlNode* ref) {
@@ -985,7 +998,7 @@ class XmlReader {
   static std::optional<std::string> xml_lang(const xmlNode* n) {
     for (const xmlNode* p = n; p != nullptr && p->type == XML_ELEMENT_NODE; p = p->parent) {
       for (const xmlAttr* a = p->properties; a != nullptr; a = a->next) {
-        if (sv(a->name) == "lang" && a->ns != nullptr && sv(a->ns->href) == kXmlUri &&
+        if (equals(a->name, "lang") && a->ns != nullptr && equals(a->ns->href, kXmlUri) &&
             a->children != nullptr && a->children->type == XML_TEXT_NODE) {
           return nz::normalise_language_tag(sv(a->children->content));
         }

@@ -611,8 +611,11 @@ PollingDriver::CrossSourceKeys PollingDriver::cross_source_keys(const std::strin
   if (post.url) keys.alias = alias_key(source_id, *post.url);
   if (post.unchanged) return keys;  // only its identity is resolved
   if (post.url) keys.url = key64(*post.url);
-  const std::string text = post.title.value_or("") + "\n" + post.content_text.value_or("");
-  if (simhash_words(text) >= kSimhashMinWords) keys.simhash = simhash64(text);
+  std::size_t words = 0;
+  const auto simhash =
+      simhash64(post.title ? std::string_view(*post.title) : std::string_view(),
+                post.content_text ? std::string_view(*post.content_text) : std::string_view(), words);
+  if (words >= kSimhashMinWords) keys.simhash = simhash;
   return keys;
 }
 

@@ -15,20 +15,33 @@ unsigned char lower(unsigned char c) {
   return c >= 'A' && c <= 'Z' ? static_cast<unsigned char>(c - 'A' + 'a') : c;
 }
 
-// Calls f(word) for every normalised word.
+// Calls f(word) for every normalised word: a view of the text itself, or of
+// `scratch` holding a lower-cased copy when the word has ASCII capitals.
 template <class F>
-void for_each_word(std::string_view text, std::string& word, F&& f) {
-  word.clear();
-  for (const char ch : text) {
-    const unsigned char c = lower(static_cast<unsigned char>(ch));
-    if (word_char(c)) {
-      word.push_back(static_cast<char>(c));
-    } else if (!word.empty()) {
-      f(std::string_view(word));
-      word.clear();
+void for_each_word(std::string_view text, std::string& scratch, F&& f) {
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const std::size_t n = text.size();
+  std::size_t i = 0;
+  while (i < n) {
+    while (i < n && !word_char(lower(p[i]))) ++i;
+    if (i == n) break;
+    const std::size_t start = i;
+    bool capitals = false;
+    for (; i < n; ++i) {
+      if (p[i] >= 'A' && p[i] <= 'Z') {
+        capitals = true;
+      } else if (!word_char(p[i])) {
+        break;
+      }
     }
+    std::string_view word = text.substr(start, i - start);
+    if (capitals) {
+      scratch.assign(word);
+      for (char& ch : scratch) ch = static_cast<char>(lower(static_cast<unsigned char>(ch)));
+      word = scratch;
+    }
+    f(word);
   }
-  if (!word.empty()) f(std::string_view(word));
 }
 
 }  // namespace
@@ -87,27 +100,36 @@ class BitCounts {
 
 }  // namespace
 
-std::uint64_t simhash64(std::string_view text) {
+std::uint64_t simhash64(std::string_view first, std::string_view second, std::size_t& words) {
   // Each word is hashed once; a shingle's hash is the hash of its three word
   // hashes (24 bytes), so no shingle text is ever built. A bit of the result is
   // set when more shingle hashes have it set than not.
   std::array<std::uint64_t, 3> window{};
-  std::size_t words = 0;
+  words = 0;
   BitCounts counts;
   auto hash_shingle = [&](std::size_t count) {
     std::array<std::uint64_t, 3> ordered{};
     for (std::size_t i = 0; i < count; ++i) ordered[i] = window[(words - count + i) % 3];
     return XXH3_64bits(ordered.data(), count * sizeof(std::uint64_t));
   };
-  std::string word;
-  for_each_word(text, word, [&](std::string_view w) {
+  auto add_word = [&](std::string_view w) {
     window[words % 3] = XXH3_64bits(w.data(), w.size());
     ++words;
     if (words >= 3) counts.add(hash_shingle(3));
-  });
+  };
+  // The line feed between the parts only separates words: the parts are read
+  // one after the other, as one text, without joining them.
+  std::string scratch;
+  for_each_word(first, scratch, add_word);
+  for_each_word(second, scratch, add_word);
   if (words == 0) return 0;
   if (words < 3) counts.add(hash_shingle(words));
   return counts.majority();
+}
+
+std::uint64_t simhash64(std::string_view text) {
+  std::size_t words = 0;
+  return simhash64(text, {}, words);
 }
 
 int hamming(std::uint64_t a, std::uint64_t b) { return __builtin_popcountll(a ^ b); }

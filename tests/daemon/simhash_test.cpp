@@ -83,6 +83,24 @@ TEST(Simhash, MatchesTheBitByBitDefinition) {
   EXPECT_EQ(simhash64(""), 0U);
 }
 
+TEST(Simhash, TwoPartsHashAsTheirJoinedText) {
+  std::mt19937 rng(5);
+  const std::vector<std::string> pieces = {"Iraq", "talks", "ZO\xC3\x8B", "2007", ",", " ", "-", "a", "B52"};
+  for (int round = 0; round < 400; ++round) {
+    std::string first;
+    std::string second;
+    for (std::size_t i = rng() % 6; i > 0; --i) first += pieces[rng() % pieces.size()];
+    for (std::size_t i = rng() % 40; i > 0; --i) second += pieces[rng() % pieces.size()];
+    const std::string joined = first + "\n" + second;
+    std::size_t words = 99;
+    EXPECT_EQ(simhash64(first, second, words), reference_simhash(joined)) << joined;
+    EXPECT_EQ(words, simhash_words(joined)) << joined;
+  }
+  std::size_t words = 99;
+  EXPECT_EQ(simhash64("", "", words), 0U);
+  EXPECT_EQ(words, 0U);
+}
+
 TEST(Simhash, IdenticalTextIsDistanceZero) {
   EXPECT_EQ(hamming(simhash64(kArticle), simhash64(kArticle)), 0);
   EXPECT_NE(simhash64(kArticle), 0U);

@@ -20,6 +20,9 @@ constexpr std::size_t kSimhashMinWords = 30;
 
 // 0 for a text without words; a text of one or two words is one shingle.
 std::uint64_t simhash64(std::string_view text);
+// simhash64(first + "\n" + second), without building that text; `words` is set
+// to its simhash_words.
+std::uint64_t simhash64(std::string_view first, std::string_view second, std::size_t& words);
 // Words as simhash64 splits them.
 std::size_t simhash_words(std::string_view text);
 // Number of differing bits.
