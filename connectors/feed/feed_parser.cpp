@@ -24,6 +24,7 @@
 #include "normalise/urls.hpp"
 #include "postwire/schema/ascii_scan.hpp"
 #include "postwire/schema/ids.hpp"
+#include "postwire/schema/utf8.hpp"
 
 namespace postwire::feed {
 namespace {
@@ -348,35 +349,12 @@ bool is_name_char(char c) {
          c == '.' || c == ':';
 }
 
-// Length of the valid UTF-8 sequence at in[i], 0 if there is none (overlong forms,
-// surrogates and values past U+10FFFF are invalid too).
-std::size_t utf8_sequence_length(std::string_view in, std::size_t i) {
-  const auto byte = [&](std::size_t k) { return k < in.size() ? static_cast<unsigned char>(in[k]) : 0u; };
-  const unsigned b0 = byte(i);
-  const auto cont = [&](std::size_t k) { return (byte(k) & 0xC0u) == 0x80u; };
-  if (b0 < 0x80) return 1;
-  if (b0 >= 0xC2 && b0 <= 0xDF) return cont(i + 1) ? 2 : 0;
-  if (b0 >= 0xE0 && b0 <= 0xEF) {
-    const unsigned b1 = byte(i + 1);
-    if ((b0 == 0xE0 && b1 < 0xA0) || (b0 == 0xED && b1 > 0x9F)) return 0;
-    return cont(i + 1) && cont(i + 2) ? 3 : 0;
-  }
-  if (b0 >= 0xF0 && b0 <= 0xF4) {
-    const unsigned b1 = byte(i + 1);
-    if ((b0 == 0xF0 && b1 < 0x90) || (b0 == 0xF4 && b1 > 0x8F)) return 0;
-    return cont(i + 1) && cont(i + 2) && cont(i + 3) ? 4 : 0;
-  }
-  return 0;
-}
-
 // A byte that is not UTF-8 in a UTF-8 feed is nearly always Windows-1252 pasted
 // into a UTF-8 template (curly quotes from a word processor).
 void append_windows1252(std::string& out, unsigned char b) {
-  static constexpr std::array<char16_t, 32> kHigh = {
-      0x20AC, 0x0081, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
-      0x2039, 0x0152, 0x008D, 0x017D, 0x008F, 0x0090, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
-      0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x009D, 0x017E, 0x0178};
-  nz::append_utf8(out, b >= 0x80 && b <= 0x9F ? char32_t{kHigh[b - 0x80]} : char32_t{b});
+  // The five bytes Windows-1252 leaves undefined keep their C1 code point.
+  const char32_t cp = nz::windows1252_c1(b);
+  nz::append_utf8(out, cp != 0 ? cp : char32_t{b});
 }
 
 // Second chance for ill-formed documents: HTML named entities (undeclared in XML)

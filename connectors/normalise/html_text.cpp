@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "normalise/entities.hpp"
+#include "normalise/text_clean.hpp"
 #include "normalise/urls.hpp"
 
 namespace postwire::normalise {
@@ -79,12 +80,12 @@ bool attribute_allowed(std::string_view tag, std::string_view attr) {
 // Numeric references to C1 controls mean Windows-1252 in practice (HTML5 section
 // 13.2.5.80); so do raw C1 characters that survive a mis-declared charset.
 char32_t fix_code_point(char32_t cp) {
-  static constexpr std::array<char16_t, 32> kCp1252 = {
-      0x20AC, 0x0081, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
-      0x2039, 0x0152, 0x008D, 0x017D, 0x008F, 0x0090, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
-      0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x009D, 0x017E, 0x0178};
   if (cp == 0 || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) return 0xFFFD;
-  if (cp >= 0x80 && cp <= 0x9F) return kCp1252[cp - 0x80];
+  if (cp >= 0x80 && cp <= 0x9F) {
+    // The five bytes Windows-1252 leaves undefined keep their C1 code point.
+    const char32_t mapped = windows1252_c1(static_cast<unsigned char>(cp));
+    return mapped != 0 ? mapped : cp;
+  }
   return cp;
 }
 

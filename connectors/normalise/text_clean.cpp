@@ -13,67 +13,9 @@
 
 #include "normalise/html_text.hpp"
 #include "postwire/schema/ascii_scan.hpp"
+#include "postwire/schema/utf8.hpp"
 
 namespace postwire::normalise {
-namespace {
-
-// Bytes from s[i] on that are ASCII, eight at a time: returns the first index at or
-// after i whose byte may be >= 0x80 (or s.size()).
-inline std::size_t skip_ascii8(std::string_view s, std::size_t i) {
-  while (i + 8 <= s.size()) {
-    std::uint64_t word;
-    std::memcpy(&word, s.data() + i, 8);
-    if ((word & 0x8080808080808080ULL) != 0) break;
-    i += 8;
-  }
-  return i;
-}
-
-// Length of the valid UTF-8 sequence at s[i]; 0 when the bytes there are invalid,
-// with `bad` set to the length of the maximal invalid prefix to skip (WHATWG's
-// "maximal subpart" rule: one U+FFFD per broken sequence).
-std::size_t sequence_at(std::string_view s, std::size_t i, std::size_t& bad, char32_t& cp) {
-  const auto byte = [&](std::size_t k) { return k < s.size() ? static_cast<unsigned char>(s[k]) : 0u; };
-  const unsigned b0 = byte(i);
-  bad = 1;
-  if (b0 < 0x80) {
-    cp = b0;
-    return 1;
-  }
-  std::size_t need = 0;
-  unsigned lo = 0x80;
-  unsigned hi = 0xBF;
-  if (b0 >= 0xC2 && b0 <= 0xDF) {
-    need = 1;
-    cp = b0 & 0x1F;
-  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-    need = 2;
-    cp = b0 & 0x0F;
-    if (b0 == 0xE0) lo = 0xA0;
-    if (b0 == 0xED) hi = 0x9F;
-  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-    need = 3;
-    cp = b0 & 0x07;
-    if (b0 == 0xF0) lo = 0x90;
-    if (b0 == 0xF4) hi = 0x8F;
-  } else {
-    return 0;
-  }
-  for (std::size_t k = 1; k <= need; ++k) {
-    const unsigned b = byte(i + k);
-    if (i + k >= s.size() || b < lo || b > hi) {
-      bad = k;
-      return 0;
-    }
-    lo = 0x80;
-    hi = 0xBF;
-    cp = (cp << 6) | (b & 0x3F);
-  }
-  return need + 1;
-}
-
-}  // namespace
-
 char32_t windows1252_c1(unsigned char byte) {
   static constexpr std::array<char16_t, 32> kHigh = {
       0x20AC, 0,      0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
@@ -81,23 +23,6 @@ char32_t windows1252_c1(unsigned char byte) {
       0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0,      0x017E, 0x0178};
   if (byte < 0x80 || byte > 0x9F) return byte;
   return kHigh[byte - 0x80];
-}
-
-bool is_valid_utf8(std::string_view text) {
-  std::size_t i = 0;
-  while (i < text.size()) {
-    if (static_cast<unsigned char>(text[i]) < 0x80) {
-      i = skip_ascii8(text, i + 1);
-      while (i < text.size() && static_cast<unsigned char>(text[i]) < 0x80) ++i;
-      continue;
-    }
-    std::size_t bad = 0;
-    char32_t cp = 0;
-    const std::size_t n = sequence_at(text, i, bad, cp);
-    if (n == 0) return false;
-    i += n;
-  }
-  return true;
 }
 
 namespace {
@@ -142,7 +67,7 @@ bool may_need_nfc(std::string_view text) {
     }
     std::size_t bad = 0;
     char32_t cp = 0;
-    const std::size_t n = sequence_at(text, i, bad, cp);
+    const std::size_t n = utf8_sequence_at(text, i, bad, cp);
     if (n == 0 || !table.inert(cp)) return true;
     i += n;
   }
@@ -203,7 +128,7 @@ bool is_clean_text(std::string_view text) {
     }
     std::size_t bad = 0;
     char32_t cp = 0;
-    const std::size_t n = sequence_at(text, i, bad, cp);
+    const std::size_t n = utf8_sequence_at(text, i, bad, cp);
     // Invalid bytes, C1 controls, U+FFFD (flagged), U+FFFE/U+FFFF, or a character
     // NFC might change: all for clean_text.
     if (n == 0 || cp <= 0x9F || cp == 0xFFFD || cp == 0xFFFE || cp == 0xFFFF || !table.inert(cp)) {
@@ -245,7 +170,7 @@ std::string clean_text(std::string_view text, CleanResult& result) {
     }
     std::size_t bad = 0;
     char32_t cp = 0;
-    const std::size_t n = sequence_at(text, i, bad, cp);
+    const std::size_t n = utf8_sequence_at(text, i, bad, cp);
     if (n == 0) {
       append_utf8(out, 0xFFFD);
       result.replaced = true;

@@ -5,6 +5,8 @@
 #include <string>
 #include <string_view>
 
+#include "postwire/schema/utf8.hpp"
+
 namespace postwire::normalise {
 
 // Quality flag: the item contains bytes that were not valid in its encoding; each
@@ -29,8 +31,9 @@ std::string clean_text(std::string_view text, CleanResult& result);
 // might change, for one), which leaves the decision to clean_text.
 bool is_clean_text(std::string_view text);
 
-// Whether `text` is valid UTF-8 (no overlong forms, surrogates or values past U+10FFFF).
-bool is_valid_utf8(std::string_view text);
+// Whether `text` is valid UTF-8 (no overlong forms, surrogates or values past
+// U+10FFFF): the one definition, shared with the JSON writer.
+using postwire::is_valid_utf8;
 
 // Unicode NFC of valid UTF-8 text (ICU); text whose every character is NFC-inert
 // (no combining marks and the like) is returned without calling ICU.

@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "postwire/schema/utf8.hpp"  // is_valid_utf8, for users checking what they write
+
 namespace postwire {
 
 class JsonWriter {
@@ -46,8 +48,5 @@ class JsonWriter {
 // Appends `text` as a JSON string literal (quotes included), replacing invalid
 // UTF-8 with U+FFFD. Returns how many sequences it replaced.
 std::size_t append_json_string(std::string& out, std::string_view text);
-
-// True if `text` is well-formed UTF-8 (no overlongs, surrogates or > U+10FFFF).
-bool is_valid_utf8(std::string_view text);
 
 }  // namespace postwire
