@@ -1,5 +1,6 @@
 #include "postwire/schema/json_writer.hpp"
 
+#include <array>
 #include <cstdint>
 #include <cstring>
 
@@ -7,42 +8,52 @@
 
 namespace postwire {
 
-std::size_t append_json_string(std::string& out, std::string_view text) {
-  static constexpr char hex_digits[] = "0123456789abcdef";
+namespace {
+
+// The bytes a run copied as it is stops at: those JSON must escape ('"', '\\',
+// controls) and those that start a multi-byte sequence to be checked (>= 0x80).
+constexpr std::array<bool, 256> make_stops() {
+  std::array<bool, 256> stops{};
+  for (std::size_t b = 0; b < 256; ++b) stops[b] = b < 0x20 || b >= 0x80 || b == '"' || b == '\\';
+  return stops;
+}
+constexpr std::array<bool, 256> kStops = make_stops();
+
+// True when none of the eight bytes at p is a stop.
+bool plain_block(const char* p) {
   constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
   constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
+  std::uint64_t w = 0;
+  std::memcpy(&w, p, 8);
+  const std::uint64_t quote = w ^ (kOnes * '"');
+  const std::uint64_t backslash = w ^ (kOnes * '\\');
+  const std::uint64_t control = (w - kOnes * 0x20) & ~w;  // a byte < 0x20 (no false negatives)
+  const std::uint64_t is_quote = (quote - kOnes) & ~quote;
+  const std::uint64_t is_backslash = (backslash - kOnes) & ~backslash;
+  return ((control | is_quote | is_backslash | w) & kHigh) == 0;
+}
+
+}  // namespace
+
+std::size_t append_json_string(std::string& out, std::string_view text) {
+  static constexpr char hex_digits[] = "0123456789abcdef";
   std::size_t replaced = 0;
   out.push_back('"');
+  const auto* bytes = reinterpret_cast<const unsigned char*>(text.data());
   std::size_t i = 0;
   const std::size_t n = text.size();
   while (i < n) {
     // The longest run copied as it is: printable ASCII other than '"' and '\\',
     // and valid UTF-8 sequences (most fields are valid text with a few of them).
+    // Eight bytes at a time, then byte by byte up to the next stop.
     std::size_t j = i;
-    while (j < n) {
-      // Eight bytes at a time while none needs escaping or is non-ASCII.
-      while (n - j >= 8) {
-        std::uint64_t w;
-        std::memcpy(&w, text.data() + j, 8);
-        const std::uint64_t quote = w ^ (kOnes * '"');
-        const std::uint64_t backslash = w ^ (kOnes * '\\');
-        const std::uint64_t control = (w - kOnes * 0x20) & ~w;  // a byte < 0x20 (no false negatives)
-        const std::uint64_t is_quote = (quote - kOnes) & ~quote;
-        const std::uint64_t is_backslash = (backslash - kOnes) & ~backslash;
-        if ((control | is_quote | is_backslash | w) & kHigh) break;
-        j += 8;
-      }
-      if (j >= n) break;
-      const auto d = static_cast<unsigned char>(text[j]);
-      if (d >= 0x20 && d < 0x80 && d != '"' && d != '\\') {
-        ++j;
-      } else if (d >= 0x80) {
-        const std::size_t len = utf8_sequence_length(text, j);
-        if (len == 0) break;
-        j += len;
-      } else {
-        break;
-      }
+    for (;;) {
+      while (n - j >= 8 && plain_block(text.data() + j)) j += 8;
+      while (j < n && !kStops[bytes[j]]) ++j;
+      if (j >= n || bytes[j] < 0x80) break;
+      const std::size_t len = utf8_sequence_length(text, j);
+      if (len == 0) break;
+      j += len;
     }
     out.append(text.data() + i, j - i);
     i = j;
