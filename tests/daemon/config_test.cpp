@@ -22,7 +22,7 @@ ConnectorRegistry& reg() {
   return r;
 }
 
-ConfigLoad load(const TempDir& dir, const std::string& yaml, std::vector<std::string> overrides = {}) {
+ConfigLoad load(const TempDir& dir, const std::string& yaml, const std::vector<std::string>& overrides = {}) {
   write_file(dir / "postwire.yaml", yaml);
   return load_config(dir / "postwire.yaml", overrides, reg());
 }

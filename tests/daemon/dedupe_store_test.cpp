@@ -684,7 +684,8 @@ TEST(DedupeStore, RefusesAStoreWhoseItemsAreDamaged) {
   // Overwrite pages in the middle of the file (the items table's leaves) with garbage.
   std::string bytes = testing::read_file(dir / "state.db");
   ASSERT_GT(bytes.size(), 200'000U);
-  for (std::size_t i = bytes.size() / 2; i < bytes.size() / 2 + 64 * 1024; ++i) bytes[i] = '\xA5';
+  for (std::size_t i = bytes.size() / 2; i < bytes.size() / 2 + std::size_t{64} * 1024; ++i)
+    bytes[i] = '\xA5';
   {
     std::FILE* f = std::fopen((dir / "state.db").c_str(), "r+b");
     ASSERT_NE(f, nullptr);

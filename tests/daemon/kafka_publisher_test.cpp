@@ -31,7 +31,7 @@ asio::awaitable<void> produce_n(KafkaPublisher& p, int n, int& acked, int& faile
                                 const std::string& prefix) {
   for (int i = 0; i < n; ++i) {
     OutgoingMessage m{"t", "k" + std::to_string(i % 3), prefix + std::to_string(i), {{"ce_id", prefix}}};
-    auto r = co_await p.produce(std::move(m), [&](Result<Delivery> d) { d ? ++acked : ++failed; });
+    auto r = co_await p.produce(std::move(m), [&](const Result<Delivery>& d) { d ? ++acked : ++failed; });
     EXPECT_TRUE(r);
   }
 }

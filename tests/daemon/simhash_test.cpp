@@ -45,6 +45,7 @@ std::uint64_t reference_simhash(const std::string& text) {
   if (!w.empty()) words.push_back(w);
   if (words.empty()) return 0;
   std::vector<std::uint64_t> hashes;
+  hashes.reserve(words.size());
   for (const auto& word : words) hashes.push_back(XXH3_64bits(word.data(), word.size()));
   std::array<int, 64> weights{};
   auto add = [&](std::size_t from, std::size_t count) {

@@ -199,6 +199,7 @@ std::vector<json> parse_payloads(const std::vector<ConsumedMessage>& messages) {
 
 std::vector<std::string> values_of(const std::vector<ConsumedMessage>& messages) {
   std::vector<std::string> values;
+  values.reserve(messages.size());
   for (const auto& m : messages) values.push_back(m.value);
   return values;
 }

@@ -3,7 +3,7 @@
 // on SIGHUP (and survives an invalid reload), and stops cleanly on SIGTERM.
 #include <gtest/gtest.h>
 
-#include <signal.h>
+#include <csignal>
 
 #include <set>
 #include <string>

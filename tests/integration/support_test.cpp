@@ -2,7 +2,7 @@
 // integration test fails, these tell a broken harness from a broken daemon.
 #include <gtest/gtest.h>
 
-#include <signal.h>
+#include <csignal>
 
 #include <string>
 #include <vector>

@@ -48,7 +48,7 @@ TEST(EventJson, PostHasEveryFieldInSchemaOrder) {
   EXPECT_EQ(j["post"]["published_at"], "2007-07-22T16:09:00Z");
   EXPECT_TRUE(j["post"]["updated_at"].is_null());  // unknown stays null, never invented
   EXPECT_TRUE(j["post"]["url"].is_null());
-  EXPECT_EQ(j["post"]["tags"], nlohmann::json::array({"Iran", "Iraq"}));
+  EXPECT_EQ(j["post"]["tags"], nlohmann::ordered_json::array({"Iran", "Iraq"}));
   EXPECT_EQ(j["post"]["comment_count"], 7);
   EXPECT_EQ(j["post"]["authors"][0]["name"], "CNN");
   EXPECT_TRUE(j["post"]["authors"][0]["location"].is_null());

@@ -1,10 +1,11 @@
 #include "support/daemon.hpp"
 
-#include <signal.h>
+#include <csignal>
 
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <limits>
 #include <sstream>
 #include <stdexcept>
 
@@ -109,11 +110,11 @@ std::optional<Sample> parse_sample(const std::string& line) {
   const std::string rest = line.substr(i);
   const std::string number = rest.substr(0, rest.find(' '));
   if (number == "+Inf") {
-    sample.value = INFINITY;
+    sample.value = std::numeric_limits<double>::infinity();
   } else if (number == "-Inf") {
-    sample.value = -INFINITY;
+    sample.value = -std::numeric_limits<double>::infinity();
   } else if (number == "NaN") {
-    sample.value = NAN;
+    sample.value = std::numeric_limits<double>::quiet_NaN();
   } else {
     char* end = nullptr;
     sample.value = std::strtod(number.c_str(), &end);

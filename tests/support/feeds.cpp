@@ -69,23 +69,23 @@ std::string rss_document(const RssChannel& channel) {
 
 std::string atom_document(const AtomFeed& feed) {
   std::string xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
-  xml += "<feed xmlns=\"http://www.w3.org/2005/Atom\" xmlns:thr=\"http://purl.org/syndication/thread/1.0\"";
+  xml += R"(<feed xmlns="http://www.w3.org/2005/Atom" xmlns:thr="http://purl.org/syndication/thread/1.0")";
   if (!feed.language.empty()) xml += " xml:lang=\"" + xml_escape(feed.language) + "\"";
   xml += ">\n";
   xml += "  " + element("id", feed.id) + "\n";
   xml += "  <title type=\"text\">" + xml_escape(feed.title) + "</title>\n";
-  if (!feed.link.empty()) xml += "  <link rel=\"alternate\" href=\"" + xml_escape(feed.link) + "\"/>\n";
+  if (!feed.link.empty()) xml += R"(  <link rel="alternate" href=")" + xml_escape(feed.link) + "\"/>\n";
   xml += "  " + element("updated", feed.updated) + "\n";
   for (const auto& entry : feed.entries) {
     xml += "  <entry>\n";
     xml += "    " + element("id", entry.id) + "\n";
     xml += "    <title type=\"text\">" + xml_escape(entry.title) + "</title>\n";
-    if (!entry.link.empty()) xml += "    <link rel=\"alternate\" href=\"" + xml_escape(entry.link) + "\"/>\n";
+    if (!entry.link.empty()) xml += R"(    <link rel="alternate" href=")" + xml_escape(entry.link) + "\"/>\n";
     xml += "    " + element("updated", entry.updated) + "\n";
     if (!entry.published.empty()) xml += "    " + element("published", entry.published) + "\n";
     if (!entry.author.empty()) xml += "    <author>" + element("name", entry.author) + "</author>\n";
     if (!entry.replies.empty()) {
-      xml += "    <link rel=\"replies\" type=\"application/atom+xml\" href=\"" + xml_escape(entry.replies) +
+      xml += R"(    <link rel="replies" type="application/atom+xml" href=")" + xml_escape(entry.replies) +
              "\"/>\n";
     }
     if (!entry.in_reply_to.empty()) {

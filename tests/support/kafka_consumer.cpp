@@ -103,6 +103,7 @@ std::vector<int> partitions_of(rd_kafka_t* rk, const std::string& topic,
         break;
       }
       std::vector<int> ids;
+      ids.reserve(entry.partition_cnt);
       for (int p = 0; p < entry.partition_cnt; ++p) ids.push_back(entry.partitions[p].id);
       std::sort(ids.begin(), ids.end());
       return ids;

@@ -1,7 +1,7 @@
 #include "support/temp_dir.hpp"
 
-#include <stdlib.h>  // mkdtemp
 #include <unistd.h>
+#include <cstdlib>  // mkdtemp
 
 #include <cerrno>
 #include <cstdlib>

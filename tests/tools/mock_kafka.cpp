@@ -10,8 +10,8 @@
 // Anything else is answered with "error: ..." on stdout.
 #include <poll.h>
 #include <pthread.h>
-#include <signal.h>
 #include <unistd.h>
+#include <csignal>
 
 #include <cerrno>
 #include <cstdio>

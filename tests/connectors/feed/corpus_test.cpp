@@ -150,7 +150,7 @@ TEST(CorpusIds, ChangingGuidsKeepTheirIdWithIdFromLink) {
   ASSERT_EQ(a.size(), 2u);
   ASSERT_EQ(b.size(), 2u);
   const auto id_of = [](const std::string& line) {
-    const auto at = line.find("\"id\":\"p_");
+    const auto at = line.find(R"("id":"p_)");
     return line.substr(at, 40);
   };
   EXPECT_EQ(id_of(a[1]), id_of(b[1]));

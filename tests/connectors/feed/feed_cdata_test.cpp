@@ -82,7 +82,7 @@ TEST(FeedCdata, SectionsLibxml2RewritesStayWithLibxml2) {
 
 TEST(FeedCdata, VeryLongSections) {
   std::string big;
-  while (big.size() < 1100 * 1024) big += kLong;
+  while (big.size() < std::size_t{1100} * 1024) big += kLong;
   expect_same_both_ways(rss("<item><guid>1</guid><description><![CDATA[" + big + "]]></description></item>"));
 }
 

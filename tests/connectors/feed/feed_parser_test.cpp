@@ -16,7 +16,7 @@ namespace {
 
 using Strings = std::vector<std::string>;
 
-ParsedFeed parse_ok(std::string_view body, ParseOptions options = {}) {
+ParsedFeed parse_ok(std::string_view body, const ParseOptions& options = {}) {
   Result<ParsedFeed> result = parse_feed(body, options);
   EXPECT_TRUE(result.ok()) << (result.ok() ? "" : result.error().message);
   return result.ok() ? std::move(result).value() : ParsedFeed{};
@@ -490,7 +490,7 @@ TEST(FeedParserErrors, NotAFeed) {
       {"", "empty"},
       {"   \n  ", "empty"},
       {"<rss", "RSS document without <channel>"},
-      {"<?xml version=\"1.0\"?><rss version=\"2.0\"></rss>", "RSS document without <channel>"},
+      {R"(<?xml version="1.0"?><rss version="2.0"></rss>)", "RSS document without <channel>"},
       {"<feed xmlns=\"http://example.com/not-atom\"/>", "not a feed"},
   };
   for (const Case& c : cases) {
@@ -709,15 +709,16 @@ TEST(FeedParser, FormatNames) {
 TEST(FeedParser, ThreadSafe) {
   std::vector<std::thread> threads;
   std::vector<int> ok(4, 0);
-  for (std::size_t t = 0; t < ok.size(); ++t) {
-    threads.emplace_back([&ok, t] {
+  threads.reserve(ok.size());
+  for (int& t : ok) {
+    threads.emplace_back([&t] {
       for (int i = 0; i < 50; ++i) {
         const Result<ParsedFeed> rss = parse_feed(kRss2, {});
         const Result<ParsedFeed> atom = parse_feed(kAtom, {});
         const Result<ParsedFeed> broken = parse_feed("<rss><channel><title>a&nbsp;b</title></channel>", {});
         if (rss.ok() && rss->entries.size() == 3 && atom.ok() && atom->entries.size() == 3 && broken.ok() &&
             broken->title == "a b") {
-          ++ok[t];
+          ++t;
         }
       }
     });

@@ -20,7 +20,7 @@ std::int64_t epoch(const char* rfc3339) {
   const std::int64_t yoe = y - era * 400;
   const std::int64_t doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
   const std::int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return (era * 146097 + doe - 719468) * 86400 + h * 3600 + mi * 60 + s;
+  return (era * 146097 + doe - 719468) * 86400 + std::int64_t{h} * 3600 + std::int64_t{mi} * 60 + s;
 }
 
 struct Row {

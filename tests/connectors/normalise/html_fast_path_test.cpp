@@ -32,11 +32,11 @@ const std::vector<std::string> kSimple = {
     "<blockquote><p>Quote</p><p>More</p></blockquote>after",
     "<div><div><p>Deep</p></div></div><p>Next</p>",
     "<h1>Title</h1>Body<h2>Sub</h2><p>x</p>",
-    "<p><a href=\"/rel/path?a=1&amp;b=2\" title=\"T &amp; &quot;x&quot;\" class=\"c\">link</a></p>",
+    R"(<p><a href="/rel/path?a=1&amp;b=2" title="T &amp; &quot;x&quot;" class="c">link</a></p>)",
     "<p><a href='http://other.example/x?utm_source=a&b=2&c_d=3'>q</a></p>",
     "<p><a href=\"javascript:alert(1)\">js</a> <a href=\" java&#x09;script:x\">js2</a></p>",
-    "<p><a href=\"data:text/html,x\">d</a><a href=\"mailto:a@b.example\">m</a></p>",
-    "<p><img src=\"img.png\" alt=\"A &lt; B\" width=\"10\" height=\"20\" onerror=\"x()\" style=\"s\"></p>",
+    R"(<p><a href="data:text/html,x">d</a><a href="mailto:a@b.example">m</a></p>)",
+    R"lit(<p><img src="img.png" alt="A &lt; B" width="10" height="20" onerror="x()" style="s"></p>)lit",
     "<img src=\"/i.png\"/><hr><hr/>text",
     "<p>text<!-- a comment --> more<!--more--></p>",
     "<p><strong>b</strong><b>b</b><i>i</i><u>u</u><s>s</s><code>c</code><sub>1</sub><sup>2</sup></p>",
@@ -47,46 +47,46 @@ const std::vector<std::string> kSimple = {
     "<p>raw C1 \xC2\x92 quote</p>",
     "text > with greater-than",
     "<p>a</p>\t<p>b</p>",
-    "<p><img src=\"a.png\" alt=\"\"><a href=\"\">empty</a><a href=\"#frag\" >f</a></p>",
+    R"(<p><img src="a.png" alt=""><a href="">empty</a><a href="#frag" >f</a></p>)",
     "<p >x</p ><p\n class=\"a\"\n>y</p>",
     "<li-free>",  // unknown element: not simple (kept here to check the split below)
 };
 
 // Inputs the fast path must hand to libxml2.
 const std::vector<std::string> kHard = {
-    "<p>a<p>b",                               // auto-closed paragraph
-    "<p>unclosed",                            // unclosed at the end
-    "<b><p>x</p></b>",                        // block in inline: libxml2 closes <b>
-    "<p><div>x</div></p>",                    // block in paragraph
-    "<ul><li>a<li>b</ul>",                    // implied </li>
-    "<li>loose</li>",                         // item outside a list
-    "<ul>text</ul>",                          // text directly in a list
-    "<a href=\"x\"><a href=\"y\">z</a></a>",  // nested links
-    "<p>a</b></p>",                           // stray end tag
-    "&copy 2007",                             // legacy reference without ';'
-    "<p>AT&T</p>",                            // '&' + name in text
-    "<p>&unknownentity;</p>",                 // unknown named reference
-    "<p>&#0; &#128; &#x92;</p>",              // NUL and C1 references
-    "<p>&#xD800;</p>",                        // surrogate
-    "<a href=\"x?a=1&bogus;\">q</a>",         // libxml2 drops the ';'
-    "<a href=x>unquoted</a>",                 // unquoted attribute value
-    "<a href>no value</a>",                   // attribute without value
-    "<a href=\"1\" href=\"2\">dup</a>",       // repeated attribute
-    "<p/>",                                   // self-closed non-void element
-    "<script>alert(1)</script>",              // dropped element
-    "<pre>  keep\n  this</pre>",              // pre
-    "<table><tr><td>a</td></tr></table>",     // tables
-    "<![CDATA[<p>x</p>]]>",                   // CDATA markers
-    "<p>a < b</p>",                           // bare '<'
-    "<!DOCTYPE html><p>x</p>",                // doctype
-    "<!-- a -- b --><p>x</p>",                // comment with "--"
-    "<p>line\r\nbreak</p>",                   // CR: libxml2 normalises
-    "<p>ctl\x01</p>",                         // C0 control
-    "<p>bad \xFF utf8</p>",                   // invalid UTF-8
-    "<html><body>x</body></html>",            // document structure
-    "<my-tag>x</my-tag>",                     // unknown element
-    "<br></br>",                              // end tag of a void element
-    "<P>x</p >y</P>",                         // stray close
+    "<p>a<p>b",                              // auto-closed paragraph
+    "<p>unclosed",                           // unclosed at the end
+    "<b><p>x</p></b>",                       // block in inline: libxml2 closes <b>
+    "<p><div>x</div></p>",                   // block in paragraph
+    "<ul><li>a<li>b</ul>",                   // implied </li>
+    "<li>loose</li>",                        // item outside a list
+    "<ul>text</ul>",                         // text directly in a list
+    R"(<a href="x"><a href="y">z</a></a>)",  // nested links
+    "<p>a</b></p>",                          // stray end tag
+    "&copy 2007",                            // legacy reference without ';'
+    "<p>AT&T</p>",                           // '&' + name in text
+    "<p>&unknownentity;</p>",                // unknown named reference
+    "<p>&#0; &#128; &#x92;</p>",             // NUL and C1 references
+    "<p>&#xD800;</p>",                       // surrogate
+    "<a href=\"x?a=1&bogus;\">q</a>",        // libxml2 drops the ';'
+    "<a href=x>unquoted</a>",                // unquoted attribute value
+    "<a href>no value</a>",                  // attribute without value
+    R"(<a href="1" href="2">dup</a>)",       // repeated attribute
+    "<p/>",                                  // self-closed non-void element
+    "<script>alert(1)</script>",             // dropped element
+    "<pre>  keep\n  this</pre>",             // pre
+    "<table><tr><td>a</td></tr></table>",    // tables
+    "<![CDATA[<p>x</p>]]>",                  // CDATA markers
+    "<p>a < b</p>",                          // bare '<'
+    "<!DOCTYPE html><p>x</p>",               // doctype
+    "<!-- a -- b --><p>x</p>",               // comment with "--"
+    "<p>line\r\nbreak</p>",                  // CR: libxml2 normalises
+    "<p>ctl\x01</p>",                        // C0 control
+    "<p>bad \xFF utf8</p>",                  // invalid UTF-8
+    "<html><body>x</body></html>",           // document structure
+    "<my-tag>x</my-tag>",                    // unknown element
+    "<br></br>",                             // end tag of a void element
+    "<P>x</p >y</P>",                        // stray close
 };
 
 TEST(HtmlFastPath, AgreesWithLibxml2OnSimpleMarkup) {
@@ -118,7 +118,7 @@ TEST(HtmlFastPath, LeavesHardMarkupToLibxml2) {
 }
 
 TEST(HtmlFastPath, EmptyBaseKeepsRelativeReferences) {
-  const std::string html = "<p><a href=\" /rel?x=1&amp;y=2 \">r</a><img src=\"i.png\"></p>";
+  const std::string html = R"(<p><a href=" /rel?x=1&amp;y=2 ">r</a><img src="i.png"></p>)";
   TextAndHtml fast;
   ASSERT_TRUE(detail::html_fast_path(html, "", fast));
   const TextAndHtml slow = detail::html_libxml2_path(html, "");
@@ -174,7 +174,7 @@ class FragmentGenerator {
       "word",       "&amp;",       "&lt;",           "&gt;",         "&quot;",
       "&#39;",      "&#x2019;",    "&nbsp;",         "&eacute;",     "&hellip;",
       "& ",         "\xC2\xA0",    "\xC3\xA9",       "\xE2\x80\x94", ">",
-      "<!-- c -->", "<!--more-->", "<br>",           "<br/>",        "<img src=\"i.png\" alt=\"a &amp; b\">",
+      "<!-- c -->", "<!--more-->", "<br>",           "<br/>",        R"(<img src="i.png" alt="a &amp; b">)",
       "\xC2\x92"};
   static constexpr std::pair<std::string_view, std::string_view> kElements[] = {
       {"<p>", "</p>"},
@@ -184,7 +184,7 @@ class FragmentGenerator {
       {"<strong>", "</strong>"},
       {"<a href=\"/x?a=1&b=2&amp;c=3\">", "</a>"},
       {"<a href='javascript:x' title=\"t\">", "</a>"},
-      {"<a title=\"t &amp; &quot;q&quot;\" href=\"http://o.example/#c1\" class=x>", "</a>"},
+      {R"(<a title="t &amp; &quot;q&quot;" href="http://o.example/#c1" class=x>)", "</a>"},
       {"<ul>", "</ul>"},
       {"<ol>", "</ol>"},
       {"<li>", "</li>"},

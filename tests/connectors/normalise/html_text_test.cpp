@@ -78,9 +78,10 @@ TEST(HtmlToText, InvalidUtf8DoesNotCrash) {
 TEST(HtmlToText, ThreadSafe) {
   std::vector<std::thread> threads;
   std::vector<std::string> results(4);
-  for (std::size_t t = 0; t < results.size(); ++t) {
-    threads.emplace_back([&results, t] {
-      for (int i = 0; i < 200; ++i) results[t] = html_to_text("<p>a &eacute;</p><p>b</p>");
+  threads.reserve(results.size());
+  for (auto& result : results) {
+    threads.emplace_back([&result] {
+      for (int i = 0; i < 200; ++i) result = html_to_text("<p>a &eacute;</p><p>b</p>");
     });
   }
   for (std::thread& thread : threads) thread.join();
@@ -105,12 +106,12 @@ const SanitizeRow kSanitizeRows[] = {
     {"<a href=\"javascript:alert(1)\">x</a>", "", "<a>x</a>"},
     {"<a href=\" JaVaScRiPt:alert(1)\">x</a>", "", "<a>x</a>"},
     {"<a href=\"java&#x09;script:alert(1)\">x</a>", "", "<a>x</a>"},
-    {"<a href=\"vbscript:x\">x</a><img src=\"data:image/png;base64,AAAA\">", "", "<a>x</a><img>"},
-    {"<a href=\"/post/1\" title=\"T\" target=_blank rel=x>x</a>", "https://blog.example/feed",
-     "<a href=\"https://blog.example/post/1\" title=\"T\">x</a>"},
-    {"<img src=\"pic.png\" alt=\"A &quot;pic&quot;\" width=10 height=20 onerror=x>",
+    {R"(<a href="vbscript:x">x</a><img src="data:image/png;base64,AAAA">)", "", "<a>x</a><img>"},
+    {R"(<a href="/post/1" title="T" target=_blank rel=x>x</a>)", "https://blog.example/feed",
+     R"(<a href="https://blog.example/post/1" title="T">x</a>)"},
+    {R"(<img src="pic.png" alt="A &quot;pic&quot;" width=10 height=20 onerror=x>)",
      "https://blog.example/2007/feed.xml",
-     "<img src=\"https://blog.example/2007/pic.png\" alt=\"A &quot;pic&quot;\" width=\"10\" height=\"20\">"},
+     R"(<img src="https://blog.example/2007/pic.png" alt="A &quot;pic&quot;" width="10" height="20">)"},
     {"<a href=\"relative.html\">x</a>", "", "<a href=\"relative.html\">x</a>"},
     {"<a href=\"mailto:a@example.com\">m</a>", "https://e.example/",
      "<a href=\"mailto:a@example.com\">m</a>"},
