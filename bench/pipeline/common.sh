@@ -1,4 +1,4 @@
-# Shared by run.sh and timeline.sh (sourced, from the repository root).
+# Shared by run.sh, timeline.sh and instructions.sh (sourced, from the repository root).
 # Expects BUILD_DIR (default build) and SHARED_DIR (default ../shared) in the environment.
 BUILD_DIR="${BUILD_DIR:-build}"
 POSTWIRE="$BUILD_DIR/daemon/postwire"
@@ -16,5 +16,24 @@ write_epoch_config() {
   for d in "$corpus/epoch-$epoch"/site-*; do
     f=$(ls "$d" | grep -E '^feed\.(xml|json)$')
     echo "  - {id: $(basename "$d"), type: feed, url: \"file://$d/$f\", max_comment_feeds: 1000}"
+  done
+}
+
+# run_up_to_epoch WORK EPOCH SITES COMMENTS: a corpus of EPOCH epochs in WORK, a
+# broker (its pid in mock_pid: the caller's EXIT trap stops it), and epochs 1 to
+# EPOCH-1 run unmeasured, so that WORK/epoch-EPOCH.yaml starts from the state
+# they leave. For the scripts that look at one epoch (timeline, instructions).
+run_up_to_epoch() {
+  local work="$1" last="$2" sites="$3" comments="$4" epoch bootstrap
+  python3 "$SHARED/bench/gen_corpus.py" --out "$work/corpus" --sites "$sites" --window 20 --epochs "$last" \
+    --comments "$comments" --comment-links relative > /dev/null
+  coproc MOCKP { "$MOCK" --brokers 1 --partitions 3 --topics "postwire.posts,postwire.comments,postwire.deadletter"; }
+  mock_pid=$MOCKP_PID
+  read -r bootstrap <&"${MOCKP[0]}"
+  for epoch in $(seq 1 "$last"); do
+    write_epoch_config "$work/corpus" "$epoch" "$bootstrap" "$work/state" > "$work/epoch-$epoch.yaml"
+    if (( epoch < last )); then
+      "$POSTWIRE" once --config "$work/epoch-$epoch.yaml" --log-level warn > /dev/null
+    fi
   done
 }

@@ -22,20 +22,9 @@ command -v valgrind >/dev/null || { echo "instructions needs valgrind (apt-get i
 
 work="$(mktemp -d /tmp/postwire-instructions.XXXXXX)"
 trap 'kill "${mock_pid:-0}" 2>/dev/null || true; rm -rf "$work"' EXIT
-python3 "$SHARED/bench/gen_corpus.py" --out "$work/corpus" --sites "$SITES" --window 20 --epochs "$EPOCH" \
-  --comments "$COMMENTS" --comment-links relative > /dev/null
-coproc MOCKP { "$MOCK" --brokers 1 --partitions 3 --topics "postwire.posts,postwire.comments,postwire.deadletter"; }
-mock_pid=$MOCKP_PID
-read -r bootstrap <&"${MOCKP[0]}"
-for epoch in $(seq 1 "$EPOCH"); do
-  write_epoch_config "$work/corpus" "$epoch" "$bootstrap" "$work/state" > "$work/epoch-$epoch.yaml"
-  if (( epoch < EPOCH )); then
-    "$POSTWIRE" once --config "$work/epoch-$epoch.yaml" --log-level warn > /dev/null
-  else
-    valgrind --tool=callgrind --callgrind-out-file="$work/callgrind.out" \
-      "$POSTWIRE" once --config "$work/epoch-$epoch.yaml" --log-level warn > /dev/null 2> "$work/valgrind.log"
-  fi
-done
+run_up_to_epoch "$work" "$EPOCH" "$SITES" "$COMMENTS"
+valgrind --tool=callgrind --callgrind-out-file="$work/callgrind.out" \
+  "$POSTWIRE" once --config "$work/epoch-$EPOCH.yaml" --log-level warn > /dev/null 2> "$work/valgrind.log"
 grep -E "Collected|refs" "$work/valgrind.log" | tail -1 | sed 's/^==[0-9]*== *//'
 # Each function once (callgrind also lists some under a relative path), heaviest first.
 callgrind_annotate --inclusive=yes "$work/callgrind.out" 2>/dev/null |

@@ -19,18 +19,7 @@ command -v perf >/dev/null || { echo "timeline needs perf (apt-get install linux
 
 work="$(mktemp -d /tmp/postwire-timeline.XXXXXX)"
 trap 'kill "${mock_pid:-0}" 2>/dev/null || true; rm -rf "$work"' EXIT
-python3 "$SHARED/bench/gen_corpus.py" --out "$work/corpus" --sites "$SITES" --window 20 --epochs "$EPOCH" \
-  --comments "$COMMENTS" --comment-links relative > /dev/null
-coproc MOCKP { "$MOCK" --brokers 1 --partitions 3 --topics "postwire.posts,postwire.comments,postwire.deadletter"; }
-mock_pid=$MOCKP_PID
-read -r bootstrap <&"${MOCKP[0]}"
-for epoch in $(seq 1 "$EPOCH"); do
-  write_epoch_config "$work/corpus" "$epoch" "$bootstrap" "$work/state" > "$work/epoch-$epoch.yaml"
-  if (( epoch < EPOCH )); then
-    "$POSTWIRE" once --config "$work/epoch-$epoch.yaml" --log-level warn > /dev/null
-  else
-    perf record -q -F 10000 --call-graph=dwarf,16384 -o "$work/perf.data" -- \
-      "$POSTWIRE" once --config "$work/epoch-$epoch.yaml" --log-level warn > /dev/null
-  fi
-done
+run_up_to_epoch "$work" "$EPOCH" "$SITES" "$COMMENTS"
+perf record -q -F 10000 --call-graph=dwarf,16384 -o "$work/perf.data" -- \
+  "$POSTWIRE" once --config "$work/epoch-$EPOCH.yaml" --log-level warn > /dev/null
 perf script -i "$work/perf.data" -F tid,time,ip,sym 2>/dev/null | python3 bench/pipeline/timeline.py

@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "postwire/schema/utf8.hpp"
+
 namespace postwire::normalise {
 
 // Plain text of an HTML fragment or document. Tags are removed; script, style and
@@ -67,8 +69,9 @@ std::string collapse_whitespace(std::string_view text);
 // unknown. Shared with the feed parser, which repairs undeclared entities in XML.
 char32_t html_entity_code_point(std::string_view name);
 
-// Appends the UTF-8 encoding of `cp` (U+FFFD for surrogates and values past U+10FFFF).
-void append_utf8(std::string& out, char32_t cp);
+// Appends the UTF-8 encoding of `cp` (U+FFFD for surrogates and values past
+// U+10FFFF): schema/utf8.hpp, next to the decoder.
+using postwire::append_utf8;
 
 // libxml2 must be initialised once before threads use it concurrently; every
 // function here and the feed parser call this, and so may anyone else.

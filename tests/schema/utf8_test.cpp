@@ -12,25 +12,23 @@ namespace {
 // The shortest encoding of a scalar value: the only form a valid sequence may take.
 std::string encode(char32_t cp) {
   std::string out;
-  if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
+  append_utf8(out, cp);
   return out;
 }
 
 bool is_scalar(char32_t cp) { return cp <= 0x10FFFF && (cp < 0xD800 || cp > 0xDFFF); }
+
+TEST(Utf8, EncodesAsRfc3629Says) {
+  EXPECT_EQ(encode(U'A'), "A");
+  EXPECT_EQ(encode(0xE9), "\xC3\xA9");
+  EXPECT_EQ(encode(0x7FF), "\xDF\xBF");
+  EXPECT_EQ(encode(0x800), "\xE0\xA0\x80");
+  EXPECT_EQ(encode(0x20AC), "\xE2\x82\xAC");
+  EXPECT_EQ(encode(0x1F600), "\xF0\x9F\x98\x80");
+  EXPECT_EQ(encode(0x10FFFF), "\xF4\x8F\xBF\xBF");
+  EXPECT_EQ(encode(0xD800), "\xEF\xBF\xBD");  // a surrogate is no character
+  EXPECT_EQ(encode(0x110000), "\xEF\xBF\xBD");
+}
 
 TEST(Utf8, EveryScalarValueDecodesFromItsEncoding) {
   for (char32_t cp = 0; cp <= 0x10FFFF; ++cp) {
