@@ -896,6 +896,17 @@ void DedupeStore::remember_simhash(std::uint64_t simhash, const std::string& ite
   pending_simhashes_.emplace_back(simhash, item_id);
 }
 
+DedupeStore::ReadBatch::ReadBatch(DedupeStore& store) : store_(store) {
+  if (sqlite3_get_autocommit(store_.db_->handle) == 0) return;  // already inside a transaction
+  began_ = static_cast<bool>(store_.db_->exec("BEGIN DEFERRED"));
+}
+
+DedupeStore::ReadBatch::~ReadBatch() {
+  if (!began_) return;
+  // Nothing was written: ending it can only release the snapshot.
+  if (!store_.db_->exec("COMMIT")) (void)store_.db_->exec("ROLLBACK");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Writing
 

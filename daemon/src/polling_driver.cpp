@@ -347,6 +347,10 @@ asio::awaitable<bool> PollingDriver::poll_once(Source& source) {
     };
     keys = co_await run_compute(compute_, std::move(compute_keys));
   }
+  // The decisions below run without suspending: their lookups share one read
+  // transaction, ended before anything is written.
+  std::optional<DedupeStore::ReadBatch> reads;
+  reads.emplace(store_);
 
   // Decide first, produce second: in exactly-once mode the whole batch goes to
   // the durable outbox before the first event leaves.
@@ -425,6 +429,7 @@ asio::awaitable<bool> PollingDriver::poll_once(Source& source) {
   totals_.unchanged += unchanged.size();
   tally.report(metrics_, spec.id);
   store_.set_window(spec.id, window, unchanged);
+  reads.reset();
   if (delivery_ == DeliveryMode::exactly_once && !events.empty()) {
     std::vector<OutboxEntry> entries;
     entries.reserve(events.size());

@@ -391,6 +391,30 @@ TEST(DedupeStore, ItemsInASourceWindowNeverExpire) {
   EXPECT_EQ(store->size(), 0U);
 }
 
+TEST(DedupeStore, LookupsInAReadBatchSeeTheDiskAndLeaveWritesPossible) {
+  TempDir dir;
+  const auto a = make_post_id("s", "a");
+  const auto h1 = make_content_hash("", "one");
+  const auto h2 = make_content_hash("", "two");
+  auto store = open_ok(dir.path());
+  store->acknowledge(a, "s", h1, 1);
+  store->remember_url(42, a);
+  ASSERT_TRUE(store->flush());
+  {
+    DedupeStore::ReadBatch reads(*store);
+    DedupeStore::ReadBatch nested(*store);  // inside a batch: does nothing
+    EXPECT_EQ(store->find_by_url(42), a);
+    const auto decision = store->classify(a, h2);  // the previous hash comes from disk
+    EXPECT_EQ(decision.kind, Kind::updated);
+    EXPECT_EQ(decision.previous_content_hash, h1);
+  }
+  // The batch is over: a write transaction can begin.
+  store->acknowledge(a, "s", h2, 2);
+  ASSERT_TRUE(store->flush());
+  store.reset();
+  EXPECT_EQ(open_ok(dir.path())->classify(a, h2).kind, Kind::duplicate);
+}
+
 TEST(DedupeStore, AWindowSeenAgainAsItWasIsNotWrittenAgain) {
   TempDir dir;
   FakeClock clock;

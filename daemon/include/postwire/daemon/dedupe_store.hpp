@@ -214,6 +214,22 @@ class DedupeStore {
   // Writes acknowledged marks, touches, windows, validators and index entries in one transaction.
   Result<void> flush();
 
+  // While one lives, the lookups that go to disk (URL and SimHash index entries,
+  // stored versions and hashes) share one read transaction: one snapshot and one
+  // lock instead of one per statement. Only for a stretch without writes or
+  // suspension points (a poll's decisions, on the event loop); nested ones do nothing.
+  class ReadBatch {
+   public:
+    explicit ReadBatch(DedupeStore& store);
+    ~ReadBatch();
+    ReadBatch(const ReadBatch&) = delete;
+    ReadBatch& operator=(const ReadBatch&) = delete;
+
+   private:
+    DedupeStore& store_;
+    bool began_ = false;
+  };
+
   // Operator commands (postwire state reset): forget everything, or one source's
   // items, validators, window and index entries. Returns the number of items removed.
   Result<std::size_t> reset_all();
