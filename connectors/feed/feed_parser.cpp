@@ -479,30 +479,10 @@ bool verbatim_cdata(std::string_view s, std::size_t& line_feeds) {
       ++i;
       continue;
     }
-    std::size_t len = 0;
+    std::size_t bad = 0;
     char32_t cp = 0;
-    if (b >= 0xC2 && b <= 0xDF) {
-      len = 2;
-      cp = b & 0x1F;
-    } else if (b >= 0xE0 && b <= 0xEF) {
-      len = 3;
-      cp = b & 0x0F;
-    } else if (b >= 0xF0 && b <= 0xF4) {
-      len = 4;
-      cp = b & 0x07;
-    } else {
-      return false;
-    }
-    if (i + len > s.size()) return false;
-    for (std::size_t k = 1; k < len; ++k) {
-      const auto c = static_cast<unsigned char>(s[i + k]);
-      if ((c & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (c & 0x3F);
-    }
-    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF))) return false;
-    if ((cp >= 0xD800 && cp <= 0xDFFF) || cp == 0xFFFE || cp == 0xFFFF || cp == 0xE000 || cp == 0xE001) {
-      return false;
-    }
+    const std::size_t len = utf8_sequence_at(s, i, bad, cp);
+    if (len == 0 || cp == 0xFFFE || cp == 0xFFFF || cp == 0xE000 || cp == 0xE001) return false;
     i += len;
   }
   return true;

@@ -104,21 +104,12 @@ Scan scan_utf8(std::string_view s) {
   while (i < s.size()) {
     const auto b = static_cast<unsigned char>(s[i]);
     if (b < 0x80) {
-      ++i;
-      while (i + 8 <= s.size()) {  // eight ASCII bytes at a time
-        std::uint64_t word;
-        std::memcpy(&word, s.data() + i, 8);
-        if ((word & 0x8080808080808080ULL) != 0) break;
-        i += 8;
-      }
+      i = skip_ascii8(s, i + 1);
       continue;
     }
     out.ascii = false;
-    std::size_t n = 0;
-    if (b >= 0xC2 && b <= 0xDF) n = 2;
-    if (b >= 0xE0 && b <= 0xEF) n = 3;
-    if (b >= 0xF0 && b <= 0xF4) n = 4;
-    if (n == 0 || !is_valid_utf8(s.substr(i, n)) || i + n > s.size()) {
+    const std::size_t n = utf8_sequence_length(s, i);
+    if (n == 0) {
       out.valid_utf8 = false;
       ++i;
       continue;
