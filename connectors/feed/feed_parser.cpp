@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -16,8 +17,10 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
+#include "feed/xml_tree.hpp"
 #include "normalise/charset.hpp"
 #include "normalise/dates.hpp"
+#include "normalise/env.hpp"
 #include "normalise/html_text.hpp"
 #include "normalise/language.hpp"
 #include "normalise/text_clean.hpp"
@@ -30,15 +33,6 @@ namespace postwire::feed {
 namespace {
 
 namespace nz = postwire::normalise;
-
-// Never XML_PARSE_NOENT (entity substitution is how XXE and billion laughs get in),
-// never DTDLOAD/DTDATTR/DTDVALID (they fetch or apply the DTD), never HUGE (it lifts
-// the depth and size limits that protect us). NONET also covers XInclude and catalogs.
-// The bytes are converted to UTF-8 before libxml2 sees them (normalise/charset), so
-// the document's own encoding declaration is ignored (IGNORE_ENC).
-constexpr int kXmlStrictOptions =
-    XML_PARSE_NONET | XML_PARSE_NOWARNING | XML_PARSE_COMPACT | XML_PARSE_IGNORE_ENC;
-constexpr int kXmlRecoverOptions = kXmlStrictOptions | XML_PARSE_RECOVER;
 
 // Text that declared entities may add to one document, in bytes. One level of
 // expansion only (see XmlReader::append_entity), so this bounds the quadratic blowup.
@@ -73,18 +67,6 @@ constexpr std::array<std::string_view, 14> kVoidElements = {"area",  "base",   "
 
 // ---------------------------------------------------------------------------
 // Small string helpers.
-
-std::string_view sv(const xmlChar* s) {
-  return s == nullptr ? std::string_view() : std::string_view(reinterpret_cast<const char*>(s));
-}
-
-// sv(s) == v without measuring s first: names and namespaces are compared for
-// every child of every item, and most comparisons fail on the first bytes.
-bool equals(const xmlChar* s, std::string_view v) {
-  if (s == nullptr) return v.empty();
-  const auto* c = reinterpret_cast<const char*>(s);
-  return std::strncmp(c, v.data(), v.size()) == 0 && c[v.size()] == '\0';
-}
 
 bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
 
@@ -301,49 +283,6 @@ class ItemCounter {
   ParsedFeed& feed_;
 };
 
-// ---------------------------------------------------------------------------
-// libxml2 plumbing.
-
-struct DocDeleter {
-  void operator()(xmlDoc* doc) const noexcept { xmlFreeDoc(doc); }
-};
-using DocPtr = std::unique_ptr<xmlDoc, DocDeleter>;
-
-struct ParserCtxtDeleter {
-  void operator()(xmlParserCtxt* ctxt) const noexcept { xmlFreeParserCtxt(ctxt); }
-};
-
-struct XmlErrors {
-  bool any = false;
-  std::string first;  // "message (line N)"
-};
-
-// The collector for the parse running on this thread. libxml2 calls the handler
-// synchronously from inside xmlCtxtReadMemory, so a thread_local is exact.
-thread_local XmlErrors* t_errors = nullptr;
-
-void collect_error(void* /*user_data*/, xmlErrorPtr error) {
-  if (t_errors == nullptr || error == nullptr || error->level == XML_ERR_WARNING || t_errors->any) return;
-  t_errors->any = true;
-  // One line: libxml2 splits some messages ("...indicate encoding !\nBytes: ...").
-  const std::string message =
-      nz::collapse_whitespace(error->message == nullptr ? "unknown error" : error->message);
-  t_errors->first = message + " (line " + std::to_string(error->line) + ")";
-}
-
-DocPtr read_xml(std::string_view bytes, const char* encoding, int options, XmlErrors& errors) {
-  std::unique_ptr<xmlParserCtxt, ParserCtxtDeleter> ctxt(xmlNewParserCtxt());
-  if (!ctxt || ctxt->sax == nullptr) return nullptr;
-  // The structured handler wins over the generic one that prints to stderr.
-  ctxt->sax->serror = &collect_error;
-  XmlErrors* const previous = t_errors;
-  t_errors = &errors;
-  xmlDoc* doc =
-      xmlCtxtReadMemory(ctxt.get(), bytes.data(), static_cast<int>(bytes.size()), nullptr, encoding, options);
-  t_errors = previous;
-  return DocPtr(doc);
-}
-
 bool is_name_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
          c == '.' || c == ':';
@@ -442,156 +381,44 @@ std::string repair_xml(std::string_view in, bool fix_utf8) {
 // ---------------------------------------------------------------------------
 // XML feeds.
 
-// libxml2 2.9 reads a CDATA section one character at a time (xmlParseCDSect +
-// xmlCurrentChar), which made it the largest single cost of parsing content-rich
-// feeds. Sections whose text libxml2 would keep exactly as written are therefore
-// cut out before the parse and replaced by a placeholder: U+E000, the section's
-// index, as many line feeds as the section had (so line numbers in messages do not
-// move), U+E001. XmlReader puts the original text back. Documents that contain
-// U+E000 or U+E001 themselves, or a DOCTYPE, are parsed as they are.
-struct CdataTable {
-  std::string document;                 // the document with placeholders
-  std::vector<std::string_view> texts;  // the sections' text, views into the original
-};
-
-constexpr std::string_view kCdataOpen = "\xEE\x80\x80";   // U+E000
-constexpr std::string_view kCdataClose = "\xEE\x80\x81";  // U+E001
-// Shorter sections are cheaper to leave to libxml2 than to look up. Longer ones
-// stay with libxml2 too: it refuses sections over 10,000,000 bytes (without
-// XML_PARSE_HUGE), and a placeholder must not turn that error into a success.
-constexpr std::size_t kMinCdataBytes = 64;
-constexpr std::size_t kMaxCdataBytes = std::size_t{1024} * 1024;
-
-// Text libxml2 keeps as written in a CDATA section: valid UTF-8 of XML characters,
-// no CR (line ends are normalised), no U+E000/U+E001. Counts its line feeds, which
-// the placeholder keeps so that libxml2's line numbers stay right.
-bool verbatim_cdata(std::string_view s, std::size_t& line_feeds) {
-  line_feeds = 0;
-  std::size_t i = 0;
-  while (i < s.size()) {
-    // Printable ASCII (DEL is an XML character) eight bytes at a time: the bulk of any section.
-    i = static_cast<std::size_t>(skip_printable_ascii(s.data() + i, s.data() + s.size(), true) - s.data());
-    if (i >= s.size()) break;
-    const auto b = static_cast<unsigned char>(s[i]);
-    if (b < 0x80) {
-      if (b < 0x20 && b != '\t' && b != '\n') return false;
-      if (b == '\n') ++line_feeds;
-      ++i;
-      continue;
-    }
-    std::size_t bad = 0;
-    char32_t cp = 0;
-    const std::size_t len = utf8_sequence_at(s, i, bad, cp);
-    if (len == 0 || cp == 0xFFFE || cp == 0xFFFF || cp == 0xE000 || cp == 0xE001) return false;
-    i += len;
-  }
-  return true;
-}
-
-// False (and `table` unused) when the document is best parsed as it is.
-bool extract_cdata(std::string_view in, CdataTable& table) {
-  if (in.find("<![CDATA[") == std::string_view::npos) return false;
-  if (in.find(kCdataOpen) != std::string_view::npos || in.find(kCdataClose) != std::string_view::npos)
-    return false;
-  std::size_t copied = 0;  // in[0, copied) is in table.document
-  std::size_t i = 0;
-  while (true) {
-    const std::size_t lt = in.find('<', i);
-    if (lt == std::string_view::npos) break;
-    const std::string_view at = in.substr(lt);
-    if (at.starts_with("<!--")) {
-      const std::size_t end = in.find("-->", lt + 4);
-      if (end == std::string_view::npos) break;
-      i = end + 3;
-    } else if (at.starts_with("<?")) {
-      const std::size_t end = in.find("?>", lt + 2);
-      if (end == std::string_view::npos) break;
-      i = end + 2;
-    } else if (at.starts_with("<!DOCTYPE") || at.starts_with("<!doctype")) {
-      return false;  // an internal subset can hold anything; leave it to libxml2
-    } else if (at.starts_with("<![CDATA[")) {
-      const std::size_t body = lt + 9;
-      const std::size_t end = in.find("]]>", body);
-      if (end == std::string_view::npos) break;
-      const std::string_view text = in.substr(body, end - body);
-      // Sections that touch another one ("]]><![CDATA[") end up in one libxml2
-      // node, whose size limit then applies to both: left to libxml2.
-      const bool adjacent =
-          (lt >= 3 && in.substr(lt - 3, 3) == "]]>") || in.substr(end + 3).starts_with("<![CDATA[");
-      std::size_t line_feeds = 0;
-      if (text.size() >= kMinCdataBytes && text.size() <= kMaxCdataBytes && !adjacent &&
-          verbatim_cdata(text, line_feeds)) {
-        if (table.document.empty()) table.document.reserve(in.size());
-        table.document.append(in.substr(copied, body - copied));
-        table.document.append(kCdataOpen);
-        table.document.append(std::to_string(table.texts.size()));
-        table.document.append(line_feeds, '\n');
-        table.document.append(kCdataClose);
-        table.texts.push_back(text);
-        copied = end;
-      }
-      i = end + 3;
-    } else {
-      i = lt + 1;
-    }
-  }
-  if (table.texts.empty()) return false;
-  table.document.append(in.substr(copied));
-  return true;
-}
-
 class XmlReader {
  public:
   XmlReader(const ParseOptions& options, ParsedFeed& feed) : options_(options), feed_(feed) {}
 
-  // The sections extract_cdata took out of the parsed document, if it did.
-  void set_cdata(const CdataTable* cdata) { cdata_ = cdata; }
-
   // False when there is neither a channel nor an item: not RSS we can use.
-  bool read_rss(const xmlNode* root);
-  void read_atom(const xmlNode* root);
+  bool read_rss(const XmlNode* root);
+  void read_atom(const XmlNode* root);
 
  private:
-  static std::string_view ns_of(const xmlNode* n) {
-    return n->ns == nullptr ? std::string_view() : sv(n->ns->href);
-  }
+  static bool is_element(const XmlNode* n) { return n->kind == XmlKind::element; }
 
-  static bool ns_is(const xmlNode* n, std::string_view uri) {
-    return n->ns == nullptr ? uri.empty() : equals(n->ns->href, uri);
-  }
-
-  static bool is(const xmlNode* n, const Ns& ns, std::string_view local) {
-    if (n->type != XML_ELEMENT_NODE) return false;
-    if (n->ns == nullptr) {  // an undeclared prefix leaves "dc:creator" as the name
-      const std::string_view name = sv(n->name);
+  static bool is(const XmlNode* n, const Ns& ns, std::string_view local) {
+    if (!is_element(n)) return false;
+    if (n->ns.empty()) {  // an undeclared prefix leaves "dc:creator" as the name
+      const std::string_view name = n->name;
       return name.size() == ns.prefix.size() + 1 + local.size() && name.starts_with(ns.prefix) &&
              name[ns.prefix.size()] == ':' && name.ends_with(local);
     }
-    return equals(n->name, local) && ns_is(n, ns.uri);
+    return n->name == local && n->ns == ns.uri;
   }
 
-  static bool is_rss(const xmlNode* n, std::string_view local) {
-    return n->type == XML_ELEMENT_NODE && equals(n->name, local) &&
-           std::any_of(kRssUris.begin(), kRssUris.end(), [n](std::string_view uri) { return ns_is(n, uri); });
+  static bool is_rss(const XmlNode* n, std::string_view local) {
+    return is_element(n) && n->name == local &&
+           std::any_of(kRssUris.begin(), kRssUris.end(), [n](std::string_view uri) { return n->ns == uri; });
   }
 
-  static bool is_atom(const xmlNode* n, std::string_view local) {
-    return n->type == XML_ELEMENT_NODE && equals(n->name, local) &&
-           (ns_is(n, kAtom.uri) || ns_is(n, kAtom03Uri));
+  static bool is_atom(const XmlNode* n, std::string_view local) {
+    return is_element(n) && n->name == local && (n->ns == kAtom.uri || n->ns == kAtom03Uri);
   }
 
   // Atom elements of a document whose root is an un-namespaced <feed>.
-  bool is_atom_or_plain(const xmlNode* n, std::string_view local) const {
-    return is_atom(n, local) ||
-           (plain_atom_ && n->type == XML_ELEMENT_NODE && n->ns == nullptr && equals(n->name, local));
+  bool is_atom_or_plain(const XmlNode* n, std::string_view local) const {
+    return is_atom(n, local) || (plain_atom_ && is_element(n) && n->ns.empty() && n->name == local);
   }
 
-  void append_entity(std::string& out, const xmlNode* ref) {
-    // For an entity reference node, libxml2 keeps the declaration in `children`.
-    const auto* entity = reinterpret_cast<const xmlEntity*>(ref->children);
-    if (entity != nullptr && entity->type == XML_ENTITY_DECL &&
-        entity->etype == XML_INTERNAL_GENERAL_ENTITY && entity->content != nullptr) {
-      const std::string_view content = sv(entity->content);
+  void append_entity(std::string& out, const XmlNode* ref) {
+    if (ref->entity == XmlEntity::internal) {
+      const std::string_view content = ref->value;
       // One level only: content with further references or markup is dropped, which
       // is what defeats "billion laughs"; the budget bounds repeated large entities.
       if (content.find_first_of("&<") == std::string_view::npos && content.size() <= entity_budget_) {
@@ -600,45 +427,43 @@ class XmlReader {
       }
       return;
     }
-    if (entity != nullptr) return;  // external entities are never read
+    if (ref->entity == XmlEntity::other) return;  // external entities are never read
     // Undeclared: the DTD (RSS 0.91's, usually) was not loaded; it meant HTML's.
-    if (const char32_t cp = nz::html_entity_code_point(sv(ref->name)); cp != 0) nz::append_utf8(out, cp);
+    if (const char32_t cp = nz::html_entity_code_point(ref->name); cp != 0) nz::append_utf8(out, cp);
   }
 
-  void append_text(std::string& out, const xmlNode* parent, int depth) {
-    for (const xmlNode* child = parent->children; child != nullptr; child = child->next) {
-      switch (child->type) {
-        case XML_TEXT_NODE:
-          out.append(sv(child->content));
+  void append_text(std::string& out, const XmlNode* parent, int depth) {
+    for (const XmlNode* child = parent->children; child != nullptr; child = child->next) {
+      switch (child->kind) {
+        case XmlKind::text:
+        case XmlKind::cdata:
+          out.append(child->value);
           break;
-        case XML_CDATA_SECTION_NODE:
-          append_cdata(out, sv(child->content));
-          break;
-        case XML_ENTITY_REF_NODE:
+        case XmlKind::entity_ref:
           append_entity(out, child);
           break;
-        case XML_ELEMENT_NODE:
+        case XmlKind::element:
           if (depth < kMaxTextDepth) append_text(out, child, depth + 1);
           break;
-        default:
+        case XmlKind::attribute:
           break;
       }
     }
   }
 
-  std::string text(const xmlNode* n) {
+  std::string text(const XmlNode* n) {
     std::string out;
     append_text(out, n, 0);
     return out;
   }
 
-  std::optional<std::string> attr(const xmlNode* n, std::string_view name, std::string_view ns = {}) {
-    for (const xmlAttr* a = n->properties; a != nullptr; a = a->next) {
-      if (sv(a->name) != name || (a->ns == nullptr ? std::string_view() : sv(a->ns->href)) != ns) continue;
+  std::optional<std::string> attr(const XmlNode* n, std::string_view name, std::string_view ns = {}) {
+    for (const XmlNode* a = n->attributes; a != nullptr; a = a->next) {
+      if (a->name != name || a->ns != ns) continue;
       std::string value;
-      for (const xmlNode* child = a->children; child != nullptr; child = child->next) {
-        if (child->type == XML_TEXT_NODE) value.append(sv(child->content));
-        if (child->type == XML_ENTITY_REF_NODE) append_entity(value, child);
+      for (const XmlNode* child = a->children; child != nullptr; child = child->next) {
+        if (child->kind == XmlKind::text) value.append(child->value);
+        if (child->kind == XmlKind::entity_ref) append_entity(value, child);
       }
       return value;
     }
@@ -663,34 +488,28 @@ class XmlReader {
 
   // Inline XHTML (or markup a sloppy feed left unescaped) as HTML source, with local
   // names so "xhtml:p" reads as "p".
-  void serialize_html(std::string& out, const xmlNode* parent, int depth) {
-    for (const xmlNode* child = parent->children; child != nullptr; child = child->next) {
-      switch (child->type) {
-        case XML_TEXT_NODE:
-          escape_into(out, sv(child->content), false);
+  void serialize_html(std::string& out, const XmlNode* parent, int depth) {
+    for (const XmlNode* child = parent->children; child != nullptr; child = child->next) {
+      switch (child->kind) {
+        case XmlKind::text:
+        case XmlKind::cdata:
+          escape_into(out, child->value, false);
           break;
-        case XML_CDATA_SECTION_NODE: {
-          std::string section;
-          append_cdata(section, sv(child->content));
-          escape_into(out, section, false);
-          break;
-        }
-        case XML_ENTITY_REF_NODE: {
+        case XmlKind::entity_ref: {
           std::string expanded;
           append_entity(expanded, child);
           escape_into(out, expanded, false);
           break;
         }
-        case XML_ELEMENT_NODE: {
+        case XmlKind::element: {
           if (depth >= kMaxTextDepth) break;
-          const std::string_view name = sv(child->name);
+          const std::string_view name = child->name;
           out.push_back('<');
           out.append(name);
-          for (const xmlAttr* a = child->properties; a != nullptr; a = a->next) {
-            const std::optional<std::string> value =
-                attr(child, sv(a->name), a->ns == nullptr ? std::string_view() : sv(a->ns->href));
+          for (const XmlNode* a = child->attributes; a != nullptr; a = a->next) {
+            const std::optional<std::string> value = attr(child, a->name, a->ns);
             out.push_back(' ');
-            out.append(sv(a->name));
+            out.append(a->name);
             out.append("=\"");
             escape_into(out, value.value_or(""), true);
             out.push_back('"');
@@ -704,22 +523,22 @@ class XmlReader {
           out.append("</").append(name).push_back('>');
           break;
         }
-        default:
+        case XmlKind::attribute:
           break;
       }
     }
   }
 
-  static bool has_element_child(const xmlNode* n) {
-    for (const xmlNode* child = n->children; child != nullptr; child = child->next) {
-      if (child->type == XML_ELEMENT_NODE) return true;
+  static bool has_element_child(const XmlNode* n) {
+    for (const XmlNode* child = n->children; child != nullptr; child = child->next) {
+      if (is_element(child)) return true;
     }
     return false;
   }
 
   // A field that holds HTML: escaped or CDATA text normally, real elements when
   // the feed did not escape its markup.
-  Text html_field(const xmlNode* n) {
+  Text html_field(const XmlNode* n) {
     Text t{true, {}};
     if (has_element_child(n)) {
       serialize_html(t.value, n, 0);
@@ -731,16 +550,15 @@ class XmlReader {
 
   // Atom 1.0 text constructs (type text|html|xhtml or a MIME type) and Atom 0.3
   // content (type MIME + mode xml|escaped|base64).
-  std::optional<Text> atom_text(const xmlNode* n) {
+  std::optional<Text> atom_text(const XmlNode* n) {
     if (attr(n, "src")) return std::nullopt;  // out-of-line content
     const std::string type = lower(trim(attr(n, "type").value_or("")));
     const std::string mode = lower(trim(attr(n, "mode").value_or("")));
     if (type == "xhtml" || type == "application/xhtml+xml" || mode == "xml" ||
         (type == "text/html" && mode.empty() && has_element_child(n))) {
-      const xmlNode* container = n;
-      for (const xmlNode* child = n->children; child != nullptr; child = child->next) {
-        if (child->type == XML_ELEMENT_NODE && equals(child->name, "div") &&
-            (ns_of(child) == kXhtmlUri || ns_of(child).empty())) {
+      const XmlNode* container = n;
+      for (const XmlNode* child = n->children; child != nullptr; child = child->next) {
+        if (is_element(child) && child->name == "div" && (child->ns == kXhtmlUri || child->ns.empty())) {
           container = child;
           break;
         }
@@ -755,9 +573,9 @@ class XmlReader {
     return std::nullopt;  // images, audio, other media: no text for us
   }
 
-  std::string base_for(const xmlNode* n) {
+  std::string base_for(const XmlNode* n) {
     std::vector<std::string> bases;
-    for (const xmlNode* p = n; p != nullptr && p->type == XML_ELEMENT_NODE; p = p->parent) {
+    for (const XmlNode* p = n; p != nullptr && is_element(p); p = p->parent) {
       if (std::optional<std::string> base = attr(p, "base", kXmlUri)) bases.push_back(std::move(*base));
     }
     // Outermost first: each xml:base is resolved against the one around it.
@@ -769,16 +587,16 @@ class XmlReader {
     return base;
   }
 
-  std::optional<std::string> link_of(const xmlNode* context, std::string_view ref) {
+  std::optional<std::string> link_of(const XmlNode* context, std::string_view ref) {
     return resolve_link(base_for(context), ref);
   }
 
-  Author atom_person(const xmlNode* person) {
+  Author atom_person(const XmlNode* person) {
     Author author;
     std::optional<std::string> email;
-    for (const xmlNode* c = person->children; c != nullptr; c = c->next) {
-      if (c->type != XML_ELEMENT_NODE) continue;
-      const std::string_view name = sv(c->name);
+    for (const XmlNode* c = person->children; c != nullptr; c = c->next) {
+      if (!is_element(c)) continue;
+      const std::string_view name = c->name;
       if (name == "name" && !author.name) {
         author.name = non_empty(nz::collapse_whitespace(nz::decode_entities(text(c))));
       } else if ((name == "uri" || name == "url") && !author.url) {
@@ -798,21 +616,21 @@ class XmlReader {
     bool unchanged = false;
   };
 
-  void read_rss_item(const xmlNode* item, const std::string& base, ItemFingerprint fingerprint);
-  void read_atom_entry(const xmlNode* entry, const std::vector<Author>& feed_authors, const std::string& base,
+  void read_rss_item(const XmlNode* item, const std::string& base, ItemFingerprint fingerprint);
+  void read_atom_entry(const XmlNode* entry, const std::vector<Author>& feed_authors, const std::string& base,
                        ItemFingerprint fingerprint);
 
   // Reads the items (up to max_items) with `read(item, base URL, fingerprint)`,
   // except those found unchanged.
   template <class Read>
-  void read_items(const std::vector<const xmlNode*>& items, bool atom, Read&& read) {
+  void read_items(const std::vector<const XmlNode*>& items, bool atom, Read&& read) {
     ItemCounter counter(options_.max_items, feed_);
     // Each item's own id, read once: it decides whether skipping is allowed at all
     // and whether an item's fingerprint includes the base URL.
     std::vector<std::string> ids;
     if (options_.fingerprint_items) {
       ids.reserve(items.size());
-      for (const xmlNode* item : items) ids.push_back(source_id_text(item, atom));
+      for (const XmlNode* item : items) ids.push_back(source_id_text(item, atom));
       begin_fingerprints(ids);
     }
     for (std::size_t i = 0; i < items.size(); ++i) {
@@ -855,8 +673,8 @@ class XmlReader {
   }
 
   // guid (or rdf:about) / atom:id, trimmed; empty when the item has none.
-  std::string source_id_text(const xmlNode* item, bool atom) {
-    for (const xmlNode* c = item->children; c != nullptr; c = c->next) {
+  std::string source_id_text(const XmlNode* item, bool atom) {
+    for (const XmlNode* c = item->children; c != nullptr; c = c->next) {
       if (atom ? is_atom_or_plain(c, "id") : is_rss(c, "guid")) return std::string(trim(text(c)));
     }
     return atom ? std::string() : std::string(trim(attr(item, "about", kRdfUri).value_or("")));
@@ -864,7 +682,7 @@ class XmlReader {
 
   // The item's fingerprint, or nullopt when it is unchanged and skipped.
   // `without_own_id`: the item has no guid / atom:id (source_id_text is empty).
-  std::optional<ItemFingerprint> fingerprint_item(const xmlNode* item, std::string_view base,
+  std::optional<ItemFingerprint> fingerprint_item(const XmlNode* item, std::string_view base,
                                                   bool without_own_id) {
     std::string& m = scratch_;
     m.clear();
@@ -886,14 +704,11 @@ class XmlReader {
   // replies link) change with every new comment but never an item's id or
   // content hash: they are left out of fingerprints, so that a post whose only
   // change is its count is still recognised as unchanged.
-  static bool is_comment_count(const xmlNode* element) {
-    return is(element, kSlash, "comments") || is(element, kThr, "total");
-  }
-  static bool is_comment_count(const xmlAttr* attribute) {
-    if (attribute->ns == nullptr || attribute->ns->href == nullptr || sv(attribute->ns->href) != kThr.uri)
-      return false;
-    const std::string_view name = sv(attribute->name);
-    return name == "count" || name == "updated";
+  static bool is_comment_count(const XmlNode* node) {
+    if (node->kind == XmlKind::attribute) {
+      return node->ns == kThr.uri && (node->name == "count" || node->name == "updated");
+    }
+    return is(node, kSlash, "comments") || is(node, kThr, "total");
   }
 
   // The element as read: its name, namespace and attributes, then its content
@@ -901,7 +716,7 @@ class XmlReader {
   // replacement text, child elements), comment counts left out. Length-prefixed
   // so that no two different trees serialise alike. False when it is nested
   // deeper than the text reader goes.
-  bool serialize_element(std::string& m, const xmlNode* element, int depth) {
+  bool serialize_element(std::string& m, const XmlNode* element, int depth) {
     const auto add = [&m](char tag, std::string_view v) {
       const auto n = static_cast<std::uint32_t>(v.size());
       std::array<char, 1 + sizeof n> head{tag};
@@ -909,43 +724,38 @@ class XmlReader {
       m.append(head.data(), head.size());
       m.append(v);
     };
-    const auto add_entity = [&](const xmlNode* ref) {
-      add('&', sv(ref->name));
-      const auto* entity = reinterpret_cast<const xmlEntity*>(ref->children);
-      if (entity != nullptr && entity->type == XML_ENTITY_DECL && entity->content != nullptr) {
-        add('=', sv(entity->content));
-      }
+    const auto add_entity = [&](const XmlNode* ref) {
+      add('&', ref->name);
+      if (ref->entity == XmlEntity::internal) add('=', ref->value);
     };
-    add('<', sv(element->name));
-    add(':', ns_of(element));
-    for (const xmlAttr* a = element->properties; a != nullptr; a = a->next) {
+    add('<', element->name);
+    add(':', element->ns);
+    for (const XmlNode* a = element->attributes; a != nullptr; a = a->next) {
       if (is_comment_count(a)) continue;
-      add('@', sv(a->name));
-      add(':', a->ns == nullptr ? std::string_view() : sv(a->ns->href));
-      for (const xmlNode* v = a->children; v != nullptr; v = v->next) {
-        if (v->type == XML_TEXT_NODE) add('"', sv(v->content));
-        if (v->type == XML_ENTITY_REF_NODE) add_entity(v);
+      add('@', a->name);
+      add(':', a->ns);
+      for (const XmlNode* v = a->children; v != nullptr; v = v->next) {
+        if (v->kind == XmlKind::text) add('"', v->value);
+        if (v->kind == XmlKind::entity_ref) add_entity(v);
       }
     }
-    for (const xmlNode* c = element->children; c != nullptr; c = c->next) {
-      switch (c->type) {
-        case XML_ELEMENT_NODE:
+    for (const XmlNode* c = element->children; c != nullptr; c = c->next) {
+      switch (c->kind) {
+        case XmlKind::element:
           if (is_comment_count(c)) break;
           if (depth >= kMaxTextDepth || !serialize_element(m, c, depth + 1)) return false;
           break;
-        case XML_TEXT_NODE:
-          add('t', sv(c->content));
+        case XmlKind::text:
+          add('t', c->value);
           break;
-        case XML_CDATA_SECTION_NODE:
-          cdata_scratch_.clear();
-          append_cdata(cdata_scratch_, sv(c->content));
-          add('c', cdata_scratch_);
+        case XmlKind::cdata:
+          add('c', c->value);
           break;
-        case XML_ENTITY_REF_NODE:
+        case XmlKind::entity_ref:
           add_entity(c);
           break;
-        default:
-          break;  // comments and processing instructions are not read
+        case XmlKind::attribute:
+          break;
       }
     }
     m.push_back('>');
@@ -953,12 +763,12 @@ class XmlReader {
   }
 
   // xml:lang in force at `n` (its own or an ancestor's), normalised.
-  static std::optional<std::string> xml_lang(const xmlNode* n) {
-    for (const xmlNode* p = n; p != nullptr && p->type == XML_ELEMENT_NODE; p = p->parent) {
-      for (const xmlAttr* a = p->properties; a != nullptr; a = a->next) {
-        if (equals(a->name, "lang") && a->ns != nullptr && equals(a->ns->href, kXmlUri) &&
-            a->children != nullptr && a->children->type == XML_TEXT_NODE) {
-          return nz::normalise_language_tag(sv(a->children->content));
+  static std::optional<std::string> xml_lang(const XmlNode* n) {
+    for (const XmlNode* p = n; p != nullptr && is_element(p); p = p->parent) {
+      for (const XmlNode* a = p->attributes; a != nullptr; a = a->next) {
+        if (a->name == "lang" && a->ns == kXmlUri && a->children != nullptr &&
+            a->children->kind == XmlKind::text) {
+          return nz::normalise_language_tag(a->children->value);
         }
       }
     }
@@ -981,53 +791,25 @@ class XmlReader {
     t_dates.reference = parsed.value;
   }
 
-  // A CDATA node's text, with extract_cdata's placeholders replaced by the
-  // sections they stand for.
-  void append_cdata(std::string& out, std::string_view content) const {
-    if (cdata_ == nullptr) {
-      out.append(content);
-      return;
-    }
-    std::size_t i = 0;
-    while (i < content.size()) {
-      const std::size_t open = content.find(kCdataOpen, i);
-      if (open == std::string_view::npos) break;
-      const std::size_t close = content.find(kCdataClose, open + kCdataOpen.size());
-      if (close == std::string_view::npos) break;
-      out.append(content.substr(i, open - i));
-      std::size_t index = 0;
-      std::size_t p = open + kCdataOpen.size();
-      while (p < close && content[p] >= '0' && content[p] <= '9' && index < cdata_->texts.size()) {
-        index = index * 10 + static_cast<std::size_t>(content[p] - '0');
-        ++p;
-      }
-      if (index < cdata_->texts.size()) out.append(cdata_->texts[index]);
-      i = close + kCdataClose.size();
-    }
-    out.append(content.substr(i));
-  }
-
   const ParseOptions& options_;
   ParsedFeed& feed_;
-  const CdataTable* cdata_ = nullptr;
   std::uint64_t document_seed_ = 0;
   bool skip_allowed_ = false;
   std::string scratch_;
-  std::string cdata_scratch_;
   std::size_t entity_budget_ = kEntityBudget;
   bool plain_atom_ = false;
 };
 
-bool XmlReader::read_rss(const xmlNode* root) {
-  const xmlNode* channel = nullptr;
-  for (const xmlNode* c = root->children; c != nullptr; c = c->next) {
+bool XmlReader::read_rss(const XmlNode* root) {
+  const XmlNode* channel = nullptr;
+  for (const XmlNode* c = root->children; c != nullptr; c = c->next) {
     if (is_rss(c, "channel")) {
       channel = c;
       break;
     }
   }
   if (channel != nullptr) {
-    for (const xmlNode* c = channel->children; c != nullptr; c = c->next) {
+    for (const XmlNode* c = channel->children; c != nullptr; c = c->next) {
       if (is_rss(c, "title") && !feed_.title) {
         feed_.title = title_text(html_field(c));
       } else if (is_rss(c, "link") && !feed_.url) {
@@ -1042,20 +824,20 @@ bool XmlReader::read_rss(const xmlNode* root) {
   if (!feed_.language) feed_.language = xml_lang(channel != nullptr ? channel : root);
   // RSS 2.0 nests items in the channel; RSS 1.0 (and some broken 2.0) makes them
   // siblings of it.
-  std::vector<const xmlNode*> items;
-  for (const xmlNode* parent : {channel, root}) {
+  std::vector<const XmlNode*> items;
+  for (const XmlNode* parent : {channel, root}) {
     if (parent == nullptr) continue;
-    for (const xmlNode* c = parent->children; c != nullptr; c = c->next) {
+    for (const XmlNode* c = parent->children; c != nullptr; c = c->next) {
       if (is_rss(c, "item")) items.push_back(c);
     }
   }
-  read_items(items, false, [this](const xmlNode* item, const std::string& base, ItemFingerprint fingerprint) {
+  read_items(items, false, [this](const XmlNode* item, const std::string& base, ItemFingerprint fingerprint) {
     read_rss_item(item, base, fingerprint);
   });
   return channel != nullptr || !items.empty();
 }
 
-void XmlReader::read_rss_item(const xmlNode* item, const std::string& base, ItemFingerprint fingerprint) {
+void XmlReader::read_rss_item(const XmlNode* item, const std::string& base, ItemFingerprint fingerprint) {
   FeedEntry entry;
   entry.source_fingerprint = fingerprint.value;
   entry.unchanged = fingerprint.unchanged;
@@ -1074,8 +856,8 @@ void XmlReader::read_rss_item(const xmlNode* item, const std::string& base, Item
   std::optional<std::string> replies_url;
   bool replies_is_feed = false;
 
-  for (const xmlNode* c = item->children; c != nullptr; c = c->next) {
-    if (c->type != XML_ELEMENT_NODE) continue;
+  for (const XmlNode* c = item->children; c != nullptr; c = c->next) {
+    if (!is_element(c)) continue;
     if (is_rss(c, "title")) {
       if (!entry.title) entry.title = title_text(html_field(c));
     } else if (is_rss(c, "link")) {
@@ -1161,11 +943,11 @@ void XmlReader::read_rss_item(const xmlNode* item, const std::string& base, Item
   feed_.entries.push_back(std::move(entry));
 }
 
-void XmlReader::read_atom(const xmlNode* root) {
-  plain_atom_ = root->ns == nullptr;
+void XmlReader::read_atom(const XmlNode* root) {
+  plain_atom_ = root->ns.empty();
   std::vector<Author> feed_authors;
   std::optional<std::string> any_link;
-  for (const xmlNode* c = root->children; c != nullptr; c = c->next) {
+  for (const XmlNode* c = root->children; c != nullptr; c = c->next) {
     if (is_atom_or_plain(c, "title")) {
       if (!feed_.title) {
         if (std::optional<Text> t = atom_text(c)) feed_.title = title_text(*t);
@@ -1187,16 +969,16 @@ void XmlReader::read_atom(const xmlNode* root) {
   if (!feed_.url) feed_.url = any_link;
   feed_.language = xml_lang(root);
 
-  std::vector<const xmlNode*> entries;
-  for (const xmlNode* c = root->children; c != nullptr; c = c->next) {
+  std::vector<const XmlNode*> entries;
+  for (const XmlNode* c = root->children; c != nullptr; c = c->next) {
     if (is_atom_or_plain(c, "entry")) entries.push_back(c);
   }
-  read_items(entries, true, [&](const xmlNode* entry, const std::string& base, ItemFingerprint fingerprint) {
+  read_items(entries, true, [&](const XmlNode* entry, const std::string& base, ItemFingerprint fingerprint) {
     read_atom_entry(entry, feed_authors, base, fingerprint);
   });
 }
 
-void XmlReader::read_atom_entry(const xmlNode* node, const std::vector<Author>& feed_authors,
+void XmlReader::read_atom_entry(const XmlNode* node, const std::vector<Author>& feed_authors,
                                 const std::string& base, ItemFingerprint fingerprint) {
   FeedEntry entry;
   entry.source_fingerprint = fingerprint.value;
@@ -1218,8 +1000,8 @@ void XmlReader::read_atom_entry(const xmlNode* node, const std::vector<Author>& 
   std::optional<std::string> replies_url;
   bool replies_is_feed = false;
 
-  for (const xmlNode* c = node->children; c != nullptr; c = c->next) {
-    if (c->type != XML_ELEMENT_NODE) continue;
+  for (const XmlNode* c = node->children; c != nullptr; c = c->next) {
+    if (!is_element(c)) continue;
     if (is_atom_or_plain(c, "id")) {
       if (entry.native_id.empty()) entry.native_id = std::string(trim(text(c)));
     } else if (is_atom_or_plain(c, "title")) {
@@ -1307,44 +1089,62 @@ void XmlReader::read_atom_entry(const xmlNode* node, const std::vector<Author>& 
   feed_.entries.push_back(std::move(entry));
 }
 
+// POSTWIRE_XML_FASTPATH_CHECK=1 in the environment: every document pugixml reads is
+// read by libxml2 too and the trees compared; differences go to standard error and
+// libxml2's tree is used (a verification mode for tests and corpora, not production).
+bool xml_fast_path_check_enabled() {
+  static const bool enabled = nz::env_flag("POSTWIRE_XML_FASTPATH_CHECK");
+  return enabled;
+}
+
+// The document's tree: pugixml's when it reads the document the way libxml2 would,
+// else libxml2's strict reading, else libxml2's recovery of a repaired copy.
+Result<XmlTree> read_tree(std::string_view body, ParsedFeed& feed, std::string& recovered_from) {
+  std::optional<XmlTree> fast = XmlTree::parse_well_formed(body);
+  if (fast && !xml_fast_path_check_enabled()) return std::move(*fast);
+  LibxmlRead strict = read_with_libxml2(body, LibxmlMode::strict);
+  if (fast) {
+    std::optional<std::string> difference;
+    if (!strict.tree || strict.errors) {
+      difference = "libxml2 did not read it cleanly: " + strict.first_error;
+    } else {
+      difference = first_difference(*fast, *strict.tree);
+    }
+    if (!difference) return std::move(*fast);
+    std::fprintf(stderr, "xml fast path mismatch: %s\n--- input\n%.*s\n---\n", difference->c_str(),
+                 static_cast<int>(body.size()), body.data());
+  }
+  if (strict.tree) {
+    // Well-formed, with errors that do not stop the parser (an undeclared namespace
+    // prefix, an entity the unread DTD would have declared): usable as is.
+    if (strict.errors) feed.warnings.push_back("xml_warning: " + strict.first_error);
+    return std::move(*strict.tree);
+  }
+  LibxmlRead recovered = read_with_libxml2(repair_xml(body, false), LibxmlMode::recover);
+  const std::string& reason = strict.errors ? strict.first_error : recovered.first_error;
+  if (!recovered.tree || recovered.tree->root() == nullptr) {
+    return make_error(Errc::parse, "not well-formed XML and not recoverable: " +
+                                       (reason.empty() ? std::string("no root element") : reason));
+  }
+  recovered_from = reason;
+  feed.warnings.push_back("xml_recovered: " + reason);
+  return std::move(*recovered.tree);
+}
+
 Result<ParsedFeed> parse_xml(std::string_view body, const ParseOptions& options) {
-  nz::ensure_libxml2_initialized();
   // Leading white space before the XML declaration is fatal to an XML parser and
   // common from PHP; nothing before the root element matters, so drop it.
   while (!body.empty() && is_ws(body.front())) body.remove_prefix(1);
 
-  const char* enc = "UTF-8";  // parse_feed converted the document
-
   ParsedFeed feed;
   std::string recovered_from;
-  XmlErrors strict_errors;
-  CdataTable cdata;
-  const bool cdata_extracted = extract_cdata(body, cdata);
-  DocPtr doc = read_xml(cdata_extracted ? std::string_view(cdata.document) : body, enc, kXmlStrictOptions,
-                        strict_errors);
-  if (doc && strict_errors.any) {
-    // Well-formed, with errors that do not stop the parser (an undeclared namespace
-    // prefix, an entity the unread DTD would have declared): usable as is.
-    feed.warnings.push_back("xml_warning: " + strict_errors.first);
-  }
-  const bool placeholders = doc != nullptr && cdata_extracted;
-  if (!doc) {
-    const std::string repaired = repair_xml(body, false);
-    XmlErrors recover_errors;
-    doc = read_xml(repaired, enc, kXmlRecoverOptions, recover_errors);
-    const std::string& reason = strict_errors.any ? strict_errors.first : recover_errors.first;
-    if (!doc || xmlDocGetRootElement(doc.get()) == nullptr) {
-      return make_error(Errc::parse, "not well-formed XML and not recoverable: " +
-                                         (reason.empty() ? std::string("no root element") : reason));
-    }
-    recovered_from = reason;
-    feed.warnings.push_back("xml_recovered: " + reason);
-  }
+  Result<XmlTree> tree = read_tree(body, feed, recovered_from);
+  if (!tree) return std::move(tree).error();
 
-  const xmlNode* root = xmlDocGetRootElement(doc.get());
+  const XmlNode* root = tree->root();
   if (root == nullptr) return make_error(Errc::parse, "XML document has no root element");
-  const std::string_view name = sv(root->name);
-  const std::string_view ns = root->ns == nullptr ? std::string_view() : sv(root->ns->href);
+  const std::string_view name = root->name;
+  const std::string_view ns = root->ns;
   FeedFormat detected = FeedFormat::auto_detect;
   if (name == "rss" || (name == "RDF" && (ns == kRdfUri || ns.empty()))) {
     detected = FeedFormat::rss;
@@ -1353,7 +1153,7 @@ Result<ParsedFeed> parse_xml(std::string_view body, const ParseOptions& options)
   } else {
     std::string message = "not a feed: root element <" + std::string(name) + ">";
     if (!ns.empty()) message += " in namespace " + std::string(ns);
-    message += " (line " + std::to_string(xmlGetLineNo(root)) + ")";
+    message += " (line " + std::to_string(tree->root_line()) + ")";
     if (lower(name) == "html") message += "; the document is a web page, not a feed";
     return make_error(Errc::parse, std::move(message));
   }
@@ -1364,7 +1164,6 @@ Result<ParsedFeed> parse_xml(std::string_view body, const ParseOptions& options)
   }
   feed.format = detected;
   XmlReader reader(options, feed);
-  if (placeholders) reader.set_cdata(&cdata);
   if (detected == FeedFormat::rss) {
     if (!reader.read_rss(root)) {
       std::string message = "RSS document without <channel> or <item>";
