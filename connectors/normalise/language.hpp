@@ -44,7 +44,7 @@ std::optional<Language> detect_language(std::string_view plain_text);
 inline constexpr std::size_t kPrefixDetectBytes = 64;
 inline constexpr std::size_t kDocumentVoteItems = 3;
 inline constexpr int kDocumentVotePercent = 80;
-inline constexpr int kPrefixAcceptPercent = 90;
+inline constexpr int kPrefixAcceptPercent = 80;
 struct DocumentLanguages {
   std::vector<std::optional<Language>> languages;  // one per sample, in order
   std::size_t full_readings = 0;                   // samples read past their first kPrefixDetectBytes
