@@ -5,6 +5,7 @@
 #include <openssl/evp.h>
 
 #include <array>
+#include <memory>
 
 namespace postwire {
 namespace {
@@ -70,11 +71,20 @@ void append_collapsed(std::string& out, std::string_view text) {
 
 std::string sha256_hex(std::string_view data) {
   // Fetched once: OpenSSL 3 otherwise looks the algorithm up on every call,
-  // which cost more than hashing a typical post.
+  // which cost more than hashing a typical post. The context is kept per thread
+  // too (EVP_Digest makes and frees one per call); a failure falls back to it.
   static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  struct CtxDeleter {
+    void operator()(EVP_MD_CTX* ctx) const noexcept { EVP_MD_CTX_free(ctx); }
+  };
+  thread_local const std::unique_ptr<EVP_MD_CTX, CtxDeleter> ctx(EVP_MD_CTX_new());
   std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
   unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), md.data(), &len, sha256, nullptr);
+  if (!ctx || EVP_DigestInit_ex2(ctx.get(), sha256, nullptr) != 1 ||
+      EVP_DigestUpdate(ctx.get(), data.data(), data.size()) != 1 ||
+      EVP_DigestFinal_ex(ctx.get(), md.data(), &len) != 1) {
+    EVP_Digest(data.data(), data.size(), md.data(), &len, sha256, nullptr);
+  }
   return hex(md.data(), len);
 }
 

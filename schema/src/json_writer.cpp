@@ -1,6 +1,8 @@
 #include "postwire/schema/json_writer.hpp"
 
+#include <algorithm>
 #include <array>
+#include <cassert>
 #include <cstdint>
 #include <cstring>
 
@@ -97,38 +99,58 @@ void JsonWriter::separator() {
     after_key_ = false;
     return;
   }
-  if (!first_.empty()) {
-    if (!first_.back()) out_.push_back(',');
-    first_.back() = false;
+  if (depth_ > 0) {
+    if ((empty_ & 1U) == 0) out_.push_back(',');
+    empty_ &= ~std::uint64_t{1};
   }
 }
 
 void JsonWriter::begin_object() {
   separator();
   out_.push_back('{');
-  first_.push_back(true);
+  assert(depth_ < 64);
+  empty_ = (empty_ << 1) | 1U;
+  ++depth_;
 }
 
 void JsonWriter::end_object() {
   out_.push_back('}');
-  first_.pop_back();
+  empty_ >>= 1;
+  --depth_;
 }
 
 void JsonWriter::begin_array() {
   separator();
   out_.push_back('[');
-  first_.push_back(true);
+  assert(depth_ < 64);
+  empty_ = (empty_ << 1) | 1U;
+  ++depth_;
 }
 
 void JsonWriter::end_array() {
   out_.push_back(']');
-  first_.pop_back();
+  empty_ >>= 1;
+  --depth_;
 }
 
 void JsonWriter::key(std::string_view name) {
   separator();
-  replaced_ += append_json_string(out_, name);
-  out_.push_back(':');
+  // Keys are nearly always identifiers: written in one append, without the scan
+  // for characters to escape that a value needs.
+  const bool plain = name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
+                       return c >= 0x20 && c < 0x7F && c != '"' && c != '\\';
+                     });
+  if (plain) {
+    std::array<char, 68> buf{};
+    buf[0] = '"';
+    std::memcpy(buf.data() + 1, name.data(), name.size());
+    buf[name.size() + 1] = '"';
+    buf[name.size() + 2] = ':';
+    out_.append(buf.data(), name.size() + 3);
+  } else {
+    replaced_ += append_json_string(out_, name);
+    out_.push_back(':');
+  }
   after_key_ = true;
 }
 

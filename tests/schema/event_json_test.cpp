@@ -157,6 +157,36 @@ TEST(JsonWriter, EscapesRoundTripAtEveryOffset) {
   }
 }
 
+TEST(JsonWriter, SeparatesAndNestsExactly) {
+  std::string out;
+  JsonWriter w(out);
+  w.begin_object();
+  w.key("a");
+  w.begin_array();
+  w.end_array();
+  w.key("b");
+  w.begin_object();
+  w.end_object();
+  w.key("list");
+  w.begin_array();
+  w.value(std::int64_t{1});
+  w.begin_object();
+  w.key("x");
+  w.null();
+  w.key("y");
+  w.begin_array();
+  w.value("z");
+  w.value(true);
+  w.end_array();
+  w.end_object();
+  w.value("two");
+  w.end_array();
+  w.key("needs \"escaping\"\n");
+  w.value(0.5);
+  w.end_object();
+  EXPECT_EQ(out, R"({"a":[],"b":{},"list":[1,{"x":null,"y":["z",true]},"two"],"needs \"escaping\"\n":0.5})");
+}
+
 TEST(JsonWriter, Utf8Validation) {
   EXPECT_TRUE(is_valid_utf8("plain"));
   EXPECT_TRUE(is_valid_utf8("\xE2\x82\xAC \xF0\x9F\x98\x80"));

@@ -40,7 +40,11 @@ class JsonWriter {
  private:
   void separator();
   std::string& out_;
-  std::vector<bool> first_;  // one entry per open container
+  // Per open container, innermost at bit 0: whether it has no element yet. Events
+  // nest four deep; a writer nested deeper than 64 containers keeps writing valid
+  // JSON only up to there (nothing postwire writes comes close).
+  std::uint64_t empty_ = 0;
+  int depth_ = 0;
   bool after_key_ = false;
   std::size_t replaced_ = 0;
 };
