@@ -219,6 +219,8 @@ void KafkaPublisher::on_delivery_report(rd_kafka_s* /*rk*/, const rd_kafka_messa
   std::unique_ptr<InFlight> pending(static_cast<InFlight*>(msg->_private));
   --self->in_flight_;
   self->metrics_.inflight.Set(static_cast<double>(self->in_flight_));
+  // The last report ends a drain at once rather than at its next tick.
+  if (self->in_flight_ == 0 && self->drain_wait_ != nullptr) self->drain_wait_->cancel();
   const char* topic = rd_kafka_topic_name(msg->rkt);
   if (msg->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     self->metrics_.publish_errors.Add({{"reason", rd_kafka_err2name(msg->err)}}).Increment();
@@ -306,9 +308,12 @@ asio::awaitable<std::size_t> KafkaPublisher::drain(std::chrono::milliseconds tim
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (in_flight_ > 0 && std::chrono::steady_clock::now() < deadline) {
     rd_kafka_poll(rk_, 0);
+    if (in_flight_ == 0) break;
     asio::steady_timer wait(io_, std::chrono::milliseconds(10));
+    drain_wait_ = &wait;
     boost::system::error_code ec;
     co_await wait.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    drain_wait_ = nullptr;
   }
   co_return in_flight_;
 }

@@ -95,6 +95,7 @@ class KafkaPublisher {
   std::unique_ptr<boost::asio::posix::stream_descriptor> wake_;
   boost::asio::steady_timer tick_;
   std::size_t in_flight_ = 0;
+  boost::asio::steady_timer* drain_wait_ = nullptr;  // drain()'s tick, while it waits
   // One counter per topic, found once: the family's label lookup (a map built,
   // hashed and locked) would otherwise run for every delivery report.
   std::vector<std::pair<std::string, prometheus::Counter*>> published_counters_;
