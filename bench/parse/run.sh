@@ -14,7 +14,9 @@ if [[ ! -d "$corpus" ]]; then
 fi
 cmake --build "$build_dir" -j2 --target parse_bench parse_bench_glibc >/dev/null
 echo "corpus: $(find "$corpus" -name '*.xml' -o -name '*.json' | wc -l) documents, $(du -sh "$corpus" | cut -f1)"
-# With the daemon's allocator (mimalloc, docs/dependencies.md).
+# With the daemon's allocator (mimalloc, docs/dependencies.md) and the options
+# daemon/main.cpp sets for it (huge pages, segments committed at once).
+export MIMALLOC_LARGE_OS_PAGES=1 MIMALLOC_EAGER_COMMIT_DELAY=0
 "$build_dir/bench/parse/parse_bench" "$corpus" "$runs" | sed 's/"impl":"postwire"/"impl":"postwire (mimalloc)"/'
 # The same code on glibc's allocator with the settings daemon/main.cpp applies when
 # built without mimalloc (mallopt M_TRIM_THRESHOLD 64 MiB, M_TOP_PAD 16 MiB).
