@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Two (or more) postwire builds side by side on the pipeline benchmark's corpus:
+# the three `postwire once` epochs from empty state, each build in turn, the order
+# reversed every other round, a fresh broker per run. Prints the wall-clock time of
+# each run; for telling builds apart on a noisy machine (compare within a round).
+#
+#   bench/pipeline/compare.sh ROUNDS POSTWIRE_BINARY POSTWIRE_BINARY...
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+ROUNDS="$1"
+shift
+source bench/pipeline/common.sh
+
+work="$(mktemp -d /tmp/postwire-compare.XXXXXX)"
+trap 'kill "${mock_pid:-0}" 2>/dev/null || true; rm -rf "$work"' EXIT
+python3 "$SHARED/bench/gen_corpus.py" --out "$work/corpus" --sites 100 --window 20 --epochs 3 \
+  --comments 6 --comment-links relative > /dev/null
+
+run() {
+  local binary="$1" bootstrap epoch t0 t1
+  coproc MOCKP { "$MOCK" --brokers 1 --partitions 3 --topics "postwire.posts,postwire.comments,postwire.deadletter"; }
+  mock_pid=$MOCKP_PID
+  read -r bootstrap <&"${MOCKP[0]}"
+  rm -rf "$work/state"
+  for epoch in 1 2 3; do
+    write_epoch_config "$work/corpus" "$epoch" "$bootstrap" "$work/state" > "$work/epoch-$epoch.yaml"
+  done
+  find "$work/corpus" -type f -exec cat {} + > /dev/null  # see warm_corpus in run.sh
+  t0=$(date +%s%N)
+  for epoch in 1 2 3; do "$binary" once --config "$work/epoch-$epoch.yaml" --log-level warn > /dev/null; done
+  t1=$(date +%s%N)
+  kill "$mock_pid"; wait "$mock_pid" 2>/dev/null || true
+  echo "round $round $binary wall_ms=$(( (t1 - t0) / 1000000 ))"
+}
+
+for round in $(seq 1 "$ROUNDS"); do
+  if (( round % 2 )); then
+    for b in "$@"; do run "$b"; done
+  else
+    for (( i = $#; i > 0; i-- )); do run "${!i}"; done
+  fi
+done
