@@ -191,14 +191,7 @@ bool decode_references(char* s, std::size_t& n) {
       if (digits.empty() || digits.size() > 8) return false;
       char32_t cp = 0;
       for (const char c : digits) {
-        int d = -1;
-        if (c >= '0' && c <= '9') {
-          d = c - '0';
-        } else if (hex && c >= 'a' && c <= 'f') {
-          d = c - 'a' + 10;
-        } else if (hex && c >= 'A' && c <= 'F') {
-          d = c - 'A' + 10;
-        }
+        const int d = normalise::reference_digit(c, hex);
         if (d < 0) return false;
         cp = cp * (hex ? 16 : 10) + static_cast<char32_t>(d);
       }

@@ -605,15 +605,7 @@ RefResult read_reference(std::string_view s, std::size_t& pos, std::string& out,
     const std::size_t digits = p;
     char32_t cp = 0;
     while (p < s.size() && p - digits < 8) {
-      const char c = s[p];
-      int d = -1;
-      if (c >= '0' && c <= '9') {
-        d = c - '0';
-      } else if (hex && c >= 'a' && c <= 'f') {
-        d = c - 'a' + 10;
-      } else if (hex && c >= 'A' && c <= 'F') {
-        d = c - 'A' + 10;
-      }
+      const int d = reference_digit(s[p], hex);
       if (d < 0) break;
       cp = cp * (hex ? 16 : 10) + static_cast<char32_t>(d);
       ++p;
@@ -1002,15 +994,7 @@ std::string decode_entities(std::string_view text) {
       const std::size_t digits_begin = p;
       char32_t cp = 0;
       while (p < text.size()) {
-        const char c = text[p];
-        int digit = -1;
-        if (c >= '0' && c <= '9') {
-          digit = c - '0';
-        } else if (hex && c >= 'a' && c <= 'f') {
-          digit = c - 'a' + 10;
-        } else if (hex && c >= 'A' && c <= 'F') {
-          digit = c - 'A' + 10;
-        }
+        const int digit = reference_digit(text[p], hex);
         if (digit < 0) break;
         cp = std::min<char32_t>(cp * (hex ? 16 : 10) + static_cast<char32_t>(digit), 0x110000);
         ++p;

@@ -69,6 +69,16 @@ std::string collapse_whitespace(std::string_view text);
 // unknown. Shared with the feed parser, which repairs undeclared entities in XML.
 char32_t html_entity_code_point(std::string_view name);
 
+// The value of `c` as a digit of a numeric character reference (decimal, or
+// hexadecimal in either case when `hex`), -1 when it is not one. Shared with the
+// feed parser's XML fast path.
+inline int reference_digit(char c, bool hex) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (hex && c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (hex && c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
 // Appends the UTF-8 encoding of `cp` (U+FFFD for surrogates and values past
 // U+10FFFF): schema/utf8.hpp, next to the decoder.
 using postwire::append_utf8;
