@@ -196,24 +196,8 @@ bool decode_references(char* s, std::size_t& n) {
         cp = cp * (hex ? 16 : 10) + static_cast<char32_t>(d);
       }
       if (!is_xml_char(cp)) return false;
-      // UTF-8 by hand: an XML character is never a surrogate, and the result is
-      // never longer than the reference it replaces (at least four bytes).
-      const auto byte = [](char32_t v) { return static_cast<char>(static_cast<unsigned char>(v)); };
-      if (cp < 0x80) {
-        *out++ = byte(cp);
-      } else if (cp < 0x800) {
-        *out++ = byte(0xC0 | (cp >> 6));
-        *out++ = byte(0x80 | (cp & 0x3F));
-      } else if (cp < 0x10000) {
-        *out++ = byte(0xE0 | (cp >> 12));
-        *out++ = byte(0x80 | ((cp >> 6) & 0x3F));
-        *out++ = byte(0x80 | (cp & 0x3F));
-      } else {
-        *out++ = byte(0xF0 | (cp >> 18));
-        *out++ = byte(0x80 | ((cp >> 12) & 0x3F));
-        *out++ = byte(0x80 | ((cp >> 6) & 0x3F));
-        *out++ = byte(0x80 | (cp & 0x3F));
-      }
+      // Never longer than the reference it replaces (at least four bytes).
+      out += encode_utf8(cp, out);
     } else {
       return false;
     }
@@ -457,7 +441,7 @@ class FastTreeBuilder {
       if (declaration && std::strchr(a.value(), '&') != nullptr) return nullptr;
       const std::optional<std::string_view> value = character_data(a.value(), Run::attribute);
       if (!value) return nullptr;
-      raw_.push_back(Raw{*an, qualified, *value});
+      raw_.push_back(Raw{*an, qualified, *value, declaration});
       if (an->prefix.empty() && an->local == "xmlns") {
         if (!value->empty() && !acceptable_uri(*value)) return nullptr;
         bindings_.push_back({{}, *value});
@@ -479,7 +463,7 @@ class FastTreeBuilder {
     const std::size_t end = raw_.size();
     for (std::size_t k = first; k < end; ++k) {
       const Raw& r = raw_[k];
-      if ((r.name.prefix.empty() && r.name.local == "xmlns") || r.name.prefix == "xmlns") continue;
+      if (r.declaration) continue;
       std::string_view attribute_ns;
       if (r.name.prefix == "xml") {
         attribute_ns = kXmlNamespace;
@@ -551,6 +535,7 @@ class FastTreeBuilder {
     QName name;
     std::string_view qualified;
     std::string_view value;
+    bool declaration = false;  // xmlns or xmlns:prefix
   };
 
   XmlTree& tree_;

@@ -3,6 +3,7 @@
 // overlong forms, surrogates or code points past U+10FFFF).
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -61,24 +62,37 @@ inline std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
   return utf8_sequence_at(s, i, bad, cp);
 }
 
+// Writes the UTF-8 encoding of `cp` (U+FFFD for surrogates and values past
+// U+10FFFF) at `out`, which has room for four bytes; returns how many it wrote.
+inline std::size_t encode_utf8(char32_t cp, char* out) {
+  if ((cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) cp = 0xFFFD;
+  const auto byte = [](char32_t v) { return static_cast<char>(static_cast<unsigned char>(v)); };
+  if (cp < 0x80) {
+    out[0] = byte(cp);
+    return 1;
+  }
+  if (cp < 0x800) {
+    out[0] = byte(0xC0 | (cp >> 6));
+    out[1] = byte(0x80 | (cp & 0x3F));
+    return 2;
+  }
+  if (cp < 0x10000) {
+    out[0] = byte(0xE0 | (cp >> 12));
+    out[1] = byte(0x80 | ((cp >> 6) & 0x3F));
+    out[2] = byte(0x80 | (cp & 0x3F));
+    return 3;
+  }
+  out[0] = byte(0xF0 | (cp >> 18));
+  out[1] = byte(0x80 | ((cp >> 12) & 0x3F));
+  out[2] = byte(0x80 | ((cp >> 6) & 0x3F));
+  out[3] = byte(0x80 | (cp & 0x3F));
+  return 4;
+}
+
 // Appends the UTF-8 encoding of `cp` (U+FFFD for surrogates and values past U+10FFFF).
 inline void append_utf8(std::string& out, char32_t cp) {
-  if ((cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) cp = 0xFFFD;
-  if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
+  std::array<char, 4> bytes{};
+  out.append(bytes.data(), encode_utf8(cp, bytes.data()));
 }
 
 // The first index at or after i whose byte may be >= 0x80 (or s.size()), passing
