@@ -459,15 +459,19 @@ class XmlReader {
 
   std::optional<std::string> attr(const XmlNode* n, std::string_view name, std::string_view ns = {}) {
     for (const XmlNode* a = n->attributes; a != nullptr; a = a->next) {
-      if (a->name != name || a->ns != ns) continue;
-      std::string value;
-      for (const XmlNode* child = a->children; child != nullptr; child = child->next) {
-        if (child->kind == XmlKind::text) value.append(child->value);
-        if (child->kind == XmlKind::entity_ref) append_entity(value, child);
-      }
-      return value;
+      if (a->name == name && a->ns == ns) return attribute_value(a);
     }
     return std::nullopt;
+  }
+
+  // The value of attribute node `a`, its references expanded.
+  std::string attribute_value(const XmlNode* a) {
+    std::string value;
+    for (const XmlNode* child = a->children; child != nullptr; child = child->next) {
+      if (child->kind == XmlKind::text) value.append(child->value);
+      if (child->kind == XmlKind::entity_ref) append_entity(value, child);
+    }
+    return value;
   }
 
   static void escape_into(std::string& out, std::string_view s, bool attribute) {
@@ -507,11 +511,10 @@ class XmlReader {
           out.push_back('<');
           out.append(name);
           for (const XmlNode* a = child->attributes; a != nullptr; a = a->next) {
-            const std::optional<std::string> value = attr(child, a->name, a->ns);
             out.push_back(' ');
             out.append(a->name);
             out.append("=\"");
-            escape_into(out, value.value_or(""), true);
+            escape_into(out, attribute_value(a), true);
             out.push_back('"');
           }
           out.push_back('>');
