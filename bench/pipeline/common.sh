@@ -6,6 +6,14 @@ MOCK="$BUILD_DIR/tests/postwire-mock-kafka"
 SHARED="${SHARED_DIR:-$(cd .. && pwd)/shared}"
 [ -x "$POSTWIRE" ] && [ -x "$MOCK" ] || { echo "build first: ./scripts/build" >&2; exit 1; }
 
+# warm_corpus CORPUS: reads every file of CORPUS once. This VM hands the page
+# cache back to its host within seconds to minutes (a file read 80 s ago reads 5x
+# slower than one read just now), so the corpus is read right before each timed
+# run, of either implementation: both then read it from memory, as they would on
+# a machine that keeps its cache, and the figures measure the programs rather
+# than the disk.
+warm_corpus() { find "$1" -type f -exec cat {} + > /dev/null; }
+
 # write_epoch_config CORPUS EPOCH BOOTSTRAP STATE_DIR: the `postwire once`
 # configuration for one epoch of a gen_corpus.py corpus, on standard output.
 write_epoch_config() {

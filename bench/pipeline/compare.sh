@@ -25,7 +25,7 @@ run() {
   for epoch in 1 2 3; do
     write_epoch_config "$work/corpus" "$epoch" "$bootstrap" "$work/state" > "$work/epoch-$epoch.yaml"
   done
-  find "$work/corpus" -type f -exec cat {} + > /dev/null  # see warm_corpus in run.sh
+  warm_corpus "$work/corpus"
   t0=$(date +%s%N)
   for epoch in 1 2 3; do "$binary" once --config "$work/epoch-$epoch.yaml" --log-level warn > /dev/null; done
   t1=$(date +%s%N)

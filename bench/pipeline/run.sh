@@ -34,16 +34,10 @@ start_broker() {
 }
 stop_broker() { kill "$mock_pid" 2>/dev/null || true; wait "$mock_pid" 2>/dev/null || true; }
 
-# This VM hands the page cache back to its host within seconds to minutes (a file
-# read 80 s ago reads 5x slower than one read just now), so the corpus is read once
-# right before each timed run, of either implementation: both then read it from
-# memory, as they would on a machine that keeps its cache, and the figures measure
-# the programs rather than the disk.
-warm_corpus() { find "$work/corpus" -type f -exec cat {} + > /dev/null; }
 
 run_baseline() {
   start_broker baseline
-  warm_corpus
+  warm_corpus "$work/corpus"
   /usr/bin/python3 "$SHARED/bench/py_baseline.py" --corpus "$work/corpus" --bootstrap "$bootstrap" > "$work/base.json"
   stop_broker
   python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["delivered"], d["seconds"])' "$work/base.json"
@@ -59,7 +53,7 @@ run_postwire() {
     write_epoch_config "$work/corpus" "$epoch" "$bootstrap" "$work/state" > "$work/postwire-$epoch.yaml"
   done
   local outs=()
-  warm_corpus
+  warm_corpus "$work/corpus"
   t0=$(date +%s.%N)
   for epoch in 1 2 3; do
     outs+=("$("$POSTWIRE" once --config "$work/postwire-$epoch.yaml" --log-level warn)")
