@@ -135,10 +135,10 @@ void JsonWriter::end_array() {
 
 void JsonWriter::key(std::string_view name) {
   separator();
-  // Keys are nearly always identifiers: written in one append, without the scan
-  // for characters to escape that a value needs.
-  const bool plain = name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
-                       return c >= 0x20 && c < 0x7F && c != '"' && c != '\\';
+  // Keys are nearly always short ASCII identifiers: with no stop among their bytes
+  // (nothing to escape, no UTF-8 to check) they are written in one append.
+  const bool plain = name.size() <= 64 && std::none_of(name.begin(), name.end(), [](char c) {
+                       return kStops[static_cast<unsigned char>(c)];
                      });
   if (plain) {
     std::array<char, 68> buf{};
