@@ -4,7 +4,7 @@
 // document with no DTD, whose every construct is one whose libxml2 reading is
 // certain (XmlTree::parse_well_formed). libxml2 builds it for everything else:
 // DTDs and their entities, namespace errors it reports as warnings, and the
-// recovery of broken documents (XmlTree::from_libxml2). For any document the first
+// recovery of broken documents (read_with_libxml2). For any document the first
 // accepts, both give the same tree, node for node and byte for byte (the tests
 // parse every fixture both ways, and the fuzz target checks it on every input), so
 // which parser read a document never shows in an event or a source fingerprint.
