@@ -4,7 +4,10 @@
 # reversed every other round, a fresh broker per run. Prints the wall-clock time of
 # each run; for telling builds apart on a noisy machine (compare within a round).
 #
-#   bench/pipeline/compare.sh ROUNDS POSTWIRE_BINARY POSTWIRE_BINARY...
+#   bench/pipeline/compare.sh ROUNDS POSTWIRE POSTWIRE...
+#
+# Each POSTWIRE is a binary, or a command that runs one, split on spaces: e.g.
+#   bench/pipeline/compare.sh 6 "env MIMALLOC_LARGE_OS_PAGES=0 build/daemon/postwire" build/daemon/postwire
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 ROUNDS="$1"
@@ -17,7 +20,9 @@ python3 "$SHARED/bench/gen_corpus.py" --out "$work/corpus" --sites 100 --window 
   --comments 6 --comment-links relative > /dev/null
 
 run() {
-  local binary="$1" bootstrap epoch t0 t1
+  local -a command
+  read -r -a command <<< "$1"
+  local bootstrap epoch t0 t1
   coproc MOCKP { "$MOCK" --brokers 1 --partitions 3 --topics "postwire.posts,postwire.comments,postwire.deadletter"; }
   mock_pid=$MOCKP_PID
   read -r bootstrap <&"${MOCKP[0]}"
@@ -27,10 +32,10 @@ run() {
   done
   warm_corpus "$work/corpus"
   t0=$(date +%s%N)
-  for epoch in 1 2 3; do "$binary" once --config "$work/epoch-$epoch.yaml" --log-level warn > /dev/null; done
+  for epoch in 1 2 3; do "${command[@]}" once --config "$work/epoch-$epoch.yaml" --log-level warn > /dev/null; done
   t1=$(date +%s%N)
   kill "$mock_pid"; wait "$mock_pid" 2>/dev/null || true
-  echo "round $round $binary wall_ms=$(( (t1 - t0) / 1000000 ))"
+  echo "round $round $1 wall_ms=$(( (t1 - t0) / 1000000 ))"
 }
 
 for round in $(seq 1 "$ROUNDS"); do
