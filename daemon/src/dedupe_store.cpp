@@ -6,10 +6,16 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
+#include <mutex>
 #include <string_view>
 #include <system_error>
+#include <thread>
+
+#include <spdlog/spdlog.h>
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>
@@ -270,6 +276,98 @@ struct DedupeStore::Db {
   }
 };
 
+// Copies committed WAL pages back into state.db on a thread of its own. SQLite's
+// automatic checkpoint runs inside the commit that crosses its threshold, which
+// is the event loop's commit here: such commits took 13-30 ms instead of 3-12 ms,
+// with no acknowledgement taken and no fetch started meanwhile (bench/RESULTS.md,
+// "pipeline", 2026-11-28 night). PASSIVE never blocks
+// the writer or waits for readers; frames it cannot copy yet, the next one does.
+// It has its own connection: a connection is only ever used by one thread here.
+class DedupeStore::WalCheckpointer {
+ public:
+  // Null (and `error` set) if the second connection cannot be opened.
+  static std::unique_ptr<WalCheckpointer> start(const std::filesystem::path& path, sqlite3* writer, int pages,
+                                                bool fail_for_test, std::string& error) {
+    std::unique_ptr<WalCheckpointer> self(new WalCheckpointer(writer, pages));
+    const int rc = fail_for_test ? SQLITE_CANTOPEN
+                                 : sqlite3_open_v2(path.c_str(), &self->db_, SQLITE_OPEN_READWRITE, nullptr);
+    if (rc != SQLITE_OK) {
+      error = self->db_ != nullptr ? sqlite3_errmsg(self->db_) : sqlite3_errstr(rc);
+      return nullptr;
+    }
+    // The same durability as the writer: the WAL is synced before the copy, state.db after it.
+    (void)sqlite3_exec(self->db_, "PRAGMA synchronous=NORMAL", nullptr, nullptr, nullptr);
+    self->thread_ = std::thread([raw = self.get()] { raw->run(); });
+    // Replaces the writer's automatic checkpoint (which is itself a WAL hook).
+    sqlite3_wal_hook(writer, &WalCheckpointer::on_commit, self.get());
+    self->hooked_ = true;
+    return self;
+  }
+
+  ~WalCheckpointer() {
+    if (hooked_) sqlite3_wal_autocheckpoint(writer_, pages_);  // the writer's own, as before start()
+    {
+      const std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_one();
+    if (thread_.joinable()) thread_.join();
+    // Closed before the writer, so that the writer's close is the last one and
+    // checkpoints the rest of the WAL into state.db.
+    sqlite3_close(db_);
+  }
+  WalCheckpointer(const WalCheckpointer&) = delete;
+  WalCheckpointer& operator=(const WalCheckpointer&) = delete;
+
+  CheckpointStats stats() const { return {done_.load(), failed_.load(), true}; }
+
+ private:
+  WalCheckpointer(sqlite3* writer, int pages) : writer_(writer), pages_(pages) {}
+
+  static int on_commit(void* arg, sqlite3* /*db*/, const char* /*schema*/, int wal_pages) {
+    auto* self = static_cast<WalCheckpointer*>(arg);
+    if (wal_pages >= self->pages_) {
+      {
+        const std::lock_guard lock(self->mutex_);
+        self->wanted_ = true;
+      }
+      self->wake_.notify_one();
+    }
+    return SQLITE_OK;
+  }
+
+  void run() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      wake_.wait(lock, [this] { return wanted_ || stopping_; });
+      if (stopping_) return;
+      wanted_ = false;
+      lock.unlock();
+      const int rc = sqlite3_wal_checkpoint_v2(db_, "main", SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+      if (rc == SQLITE_OK) {
+        done_.fetch_add(1);
+      } else if (rc != SQLITE_BUSY) {  // BUSY: another checkpoint is running; it does the work
+        failed_.fetch_add(1);
+        spdlog::warn("state: WAL checkpoint failed: reason=storage {} (the WAL grows until one succeeds)",
+                     sqlite3_errmsg(db_));
+      }
+      lock.lock();
+    }
+  }
+
+  sqlite3* writer_;
+  int pages_;
+  bool hooked_ = false;
+  sqlite3* db_ = nullptr;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool wanted_ = false;
+  bool stopping_ = false;
+  std::atomic<std::uint64_t> done_{0};
+  std::atomic<std::uint64_t> failed_{0};
+  std::thread thread_;
+};
+
 namespace {
 
 // One use of a cached statement: binds, steps, and resets on destruction.
@@ -416,6 +514,7 @@ std::optional<long> DedupeStore::locked_by(const std::filesystem::path& state_di
 DedupeStore::DedupeStore(StoreOptions options) : options_(std::move(options)) { source_ids_.emplace_back(); }
 
 DedupeStore::~DedupeStore() {
+  checkpointer_.reset();
   db_.reset();
   if (lock_fd_ >= 0) ::close(lock_fd_);
 }
@@ -500,7 +599,25 @@ Result<std::unique_ptr<DedupeStore>> DedupeStore::open(const std::filesystem::pa
       return make_error(Errc::storage, "cannot create " + path.string() + ": " + r.error().message);
   }
   if (auto r = store->load(); !r) return make_error(Errc::storage, damaged + r.error().message + advice);
+  store->start_checkpointer();
   return store;
+}
+
+void DedupeStore::start_checkpointer() {
+  std::string error;
+  checkpointer_ = WalCheckpointer::start(path_, db_->handle, options_.checkpoint_pages,
+                                         options_.fail_checkpointer_for_test, error);
+  if (!checkpointer_) {
+    sqlite3_wal_autocheckpoint(db_->handle, options_.checkpoint_pages);
+    spdlog::warn(
+        "state: background WAL checkpoint unavailable: reason=storage {}; commits checkpoint {} "
+        "themselves (slower commits, nothing else changes)",
+        error, path_.string());
+  }
+}
+
+CheckpointStats DedupeStore::checkpoint_stats() const {
+  return checkpointer_ ? checkpointer_->stats() : CheckpointStats{};
 }
 
 Result<void> DedupeStore::migrate_v1() {

@@ -152,6 +152,19 @@ Metrics::Metrics()
                         .Name("postwire_state_expired_items_total")
                         .Help("Items forgotten by the dedupe store, by reason (ttl, evicted).")
                         .Register(*registry_)),
+      state_checkpoints(prometheus::BuildCounter()
+                            .Name("postwire_state_checkpoints_total")
+                            .Help("Background copies of the state store's write-ahead log into state.db, by "
+                                  "outcome (ok, failed).")
+                            .Register(*registry_)),
+      state_checkpoint_background(
+          prometheus::BuildGauge()
+              .Name("postwire_state_checkpoint_background")
+              .Help(
+                  "1 while the state store checkpoints on its own thread; 0: its commits checkpoint inline, "
+                  "on the event loop.")
+              .Register(*registry_)
+              .Add({})),
       recovered_events(
           prometheus::BuildCounter()
               .Name("postwire_outbox_recovered_total")

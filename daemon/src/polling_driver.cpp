@@ -607,6 +607,14 @@ Result<void> PollingDriver::commit() {
     }
   }
   metrics_.state_items.Set(static_cast<double>(store_.size()));
+  // The checkpoint thread only counts; its figures reach Prometheus here, on the loop.
+  const auto checkpoints = store_.checkpoint_stats();
+  metrics_.state_checkpoint_background.Set(checkpoints.background ? 1 : 0);
+  metrics_.state_checkpoints.Add({{"outcome", "ok"}})
+      .Increment(static_cast<double>(checkpoints.done - reported_checkpoints_.done));
+  metrics_.state_checkpoints.Add({{"outcome", "failed"}})
+      .Increment(static_cast<double>(checkpoints.failed - reported_checkpoints_.failed));
+  reported_checkpoints_ = checkpoints;
   return {};
 }
 

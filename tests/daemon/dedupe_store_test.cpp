@@ -5,10 +5,15 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <random>
+#include <sstream>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include "postwire/schema/ids.hpp"
@@ -719,6 +724,77 @@ TEST(DedupeStore, RefusesAStoreWhoseItemsAreDamaged) {
   auto store = DedupeStore::open(dir.path());
   ASSERT_FALSE(store);
   EXPECT_NE(store.error().message.find("unreadable or damaged"), std::string::npos) << store.error().message;
+}
+
+// Writes `count` acknowledged posts of source "s" and commits them.
+void write_posts(DedupeStore& store, int first, int count) {
+  for (int i = first; i < first + count; ++i) {
+    store.acknowledge(make_post_id("s", std::to_string(i)), "s", make_content_hash("", std::to_string(i)), 1);
+  }
+  ASSERT_TRUE(store.flush());
+}
+
+std::uintmax_t db_file_size(const std::filesystem::path& dir) {
+  return std::filesystem::file_size(dir / "state.db");
+}
+
+TEST(DedupeStore, CheckpointsTheWalIntoTheFileOnAThreadOfItsOwn) {
+  TempDir dir;
+  StoreOptions options;
+  options.checkpoint_pages = 1;  // every commit asks for one
+  {
+    auto opened = DedupeStore::open(dir.path(), options);
+    ASSERT_TRUE(opened) << opened.error().message;
+    auto& store = **opened;
+    ASSERT_TRUE(store.checkpoint_stats().background);
+    const auto empty = db_file_size(dir.path());
+    write_posts(store, 0, 3000);
+    // The commit only woke the checkpointer; wait for it to have copied the pages.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (store.checkpoint_stats().done == 0 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::yield();
+    }
+    const auto stats = store.checkpoint_stats();
+    EXPECT_GE(stats.done, 1U);
+    EXPECT_EQ(stats.failed, 0U);
+    // The items are in state.db itself now, not only in the WAL.
+    EXPECT_GT(db_file_size(dir.path()), empty + 100'000);
+    write_posts(store, 3000, 10);  // the writer goes on after a checkpoint
+  }
+  // A clean close leaves everything in state.db and no WAL behind.
+  EXPECT_FALSE(std::filesystem::exists(dir / "state.db-wal"));
+  auto reopened = DedupeStore::open(dir.path());
+  ASSERT_TRUE(reopened);
+  EXPECT_EQ((*reopened)->size(), 3010U);
+  EXPECT_EQ((*reopened)->classify(make_post_id("s", "3009"), make_content_hash("", "3009")).kind,
+            Kind::duplicate);
+}
+
+TEST(DedupeStore, WithoutItsCheckpointThreadEachCommitCheckpointsItself) {
+  TempDir dir;
+  std::ostringstream log;
+  auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(log);
+  auto previous = spdlog::default_logger();
+  spdlog::set_default_logger(std::make_shared<spdlog::logger>("test", sink));
+  StoreOptions options;
+  options.checkpoint_pages = 1;
+  options.fail_checkpointer_for_test = true;
+  {
+    auto opened = DedupeStore::open(dir.path(), options);
+    spdlog::set_default_logger(previous);
+    ASSERT_TRUE(opened) << opened.error().message;
+    auto& store = **opened;
+    EXPECT_FALSE(store.checkpoint_stats().background);
+    EXPECT_NE(log.str().find("background WAL checkpoint unavailable: reason=storage"), std::string::npos)
+        << log.str();
+    const auto empty = db_file_size(dir.path());
+    write_posts(store, 0, 3000);
+    // No thread to wait for: the commit itself copied the pages.
+    EXPECT_GT(db_file_size(dir.path()), empty + 100'000);
+  }
+  auto reopened = DedupeStore::open(dir.path());
+  ASSERT_TRUE(reopened);
+  EXPECT_EQ((*reopened)->size(), 3000U);
 }
 
 }  // namespace

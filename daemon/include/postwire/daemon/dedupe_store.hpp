@@ -55,6 +55,19 @@ struct StoreOptions {
   std::map<std::string, std::chrono::seconds> source_ttl;        // per source id, overrides default_ttl
   std::size_t max_items = 20'000'000;                            // oldest evicted beyond this by expire()
   std::function<std::chrono::system_clock::time_point()> clock;  // for tests; empty: system_clock::now
+  // WAL pages after a commit that wake the background checkpoint (SQLite's own
+  // automatic checkpoint, on the committing thread, uses 1000).
+  int checkpoint_pages = 1000;
+  // Test hook: the checkpoint connection cannot be opened, as if the file were
+  // unreachable for a second connection; the writer checkpoints itself instead.
+  bool fail_checkpointer_for_test = false;
+};
+
+// What the background WAL checkpoint has done since the store was opened.
+struct CheckpointStats {
+  std::uint64_t done = 0;    // checkpoints that ran (PASSIVE: copy what no reader still needs)
+  std::uint64_t failed = 0;  // checkpoints SQLite refused with an error (logged)
+  bool background = false;   // false: the checkpointer could not start; commits checkpoint inline
 };
 
 // state.ttl, state.max_items and every source's state_ttl.
@@ -239,6 +252,7 @@ class DedupeStore {
   std::size_t in_flight() const { return in_flight_.size(); }
   std::size_t memory_bytes() const { return marks_.memory_bytes(); }
   const std::filesystem::path& path() const { return path_; }
+  CheckpointStats checkpoint_stats() const;
 
   // The 64-bit key an item id is stored under (never 0).
   static std::uint64_t item_key(const std::string& item_id);
@@ -263,7 +277,9 @@ class DedupeStore {
     std::uint16_t source_num;
   };
   struct Db;
+  class WalCheckpointer;
   Result<void> load();
+  void start_checkpointer();
   Result<void> migrate_v1();
   void touch_key(std::uint64_t key);
   std::optional<std::string> stored_hash(std::uint64_t key) const;
@@ -278,6 +294,7 @@ class DedupeStore {
   std::filesystem::path path_;
   int lock_fd_ = -1;
   std::unique_ptr<Db> db_;
+  std::unique_ptr<WalCheckpointer> checkpointer_;  // stopped before db_ closes
   detail::MarkTable marks_;
   // Produced, not yet acknowledged: item key -> (content hash, version). By key,
   // as marks_ is: one hash of a short id instead of hashing and copying the id.

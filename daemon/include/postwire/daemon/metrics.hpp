@@ -20,23 +20,25 @@ class Metrics {
  public:
   Metrics();
 
-  prometheus::Family<prometheus::Counter>& polls;            // {source,outcome}
-  prometheus::Family<prometheus::Histogram>& poll_duration;  // {source}
-  prometheus::Family<prometheus::Gauge>& last_success;       // {source}
-  prometheus::Family<prometheus::Counter>& source_errors;    // {source,reason}
-  prometheus::Family<prometheus::Counter>& items;            // {source,kind,result}
-  prometheus::Family<prometheus::Counter>& published;        // {topic}
-  prometheus::Family<prometheus::Counter>& publish_errors;   // {reason}
-  prometheus::Family<prometheus::Counter>& deadletters;      // {source,reason}
-  prometheus::Histogram& delivery_latency;                   // fetch to broker ack
-  prometheus::Gauge& inflight;                               // produced, not yet acknowledged
-  prometheus::Gauge& state_items;                            // remembered items in the dedupe store
-  prometheus::Family<prometheus::Counter>& reloads;          // {outcome}
-  prometheus::Gauge& kafka_up;                               // 1 when a broker answered recently
-  prometheus::Family<prometheus::Counter>& cross_source;     // {source,action}
-  prometheus::Family<prometheus::Counter>& state_expired;    // {reason} (ttl, evicted)
-  prometheus::Counter& recovered_events;                     // exactly-once outbox: found at the broker
-  prometheus::Counter& recovery_republish;                   // exactly-once outbox: not found, produced again
+  prometheus::Family<prometheus::Counter>& polls;              // {source,outcome}
+  prometheus::Family<prometheus::Histogram>& poll_duration;    // {source}
+  prometheus::Family<prometheus::Gauge>& last_success;         // {source}
+  prometheus::Family<prometheus::Counter>& source_errors;      // {source,reason}
+  prometheus::Family<prometheus::Counter>& items;              // {source,kind,result}
+  prometheus::Family<prometheus::Counter>& published;          // {topic}
+  prometheus::Family<prometheus::Counter>& publish_errors;     // {reason}
+  prometheus::Family<prometheus::Counter>& deadletters;        // {source,reason}
+  prometheus::Histogram& delivery_latency;                     // fetch to broker ack
+  prometheus::Gauge& inflight;                                 // produced, not yet acknowledged
+  prometheus::Gauge& state_items;                              // remembered items in the dedupe store
+  prometheus::Family<prometheus::Counter>& reloads;            // {outcome}
+  prometheus::Gauge& kafka_up;                                 // 1 when a broker answered recently
+  prometheus::Family<prometheus::Counter>& cross_source;       // {source,action}
+  prometheus::Family<prometheus::Counter>& state_expired;      // {reason} (ttl, evicted)
+  prometheus::Family<prometheus::Counter>& state_checkpoints;  // {outcome} (ok, failed)
+  prometheus::Gauge& state_checkpoint_background;              // 0: commits checkpoint on the event loop
+  prometheus::Counter& recovered_events;                       // exactly-once outbox: found at the broker
+  prometheus::Counter& recovery_republish;  // exactly-once outbox: not found, produced again
 
   prometheus::Histogram& poll_duration_for(const std::string& source);
   void count_item(const std::string& source, const char* kind, const char* result, double n = 1);

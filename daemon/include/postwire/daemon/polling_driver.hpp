@@ -106,6 +106,7 @@ class PollingDriver {
   const ConnectorRegistry& registry_;
   Fetcher& fetcher_;
   DedupeStore& store_;
+  CheckpointStats reported_checkpoints_;  // what commit() last passed on to metrics_
   KafkaPublisher& publisher_;
   ComputePool* compute_ = nullptr;
   Metrics& metrics_;
