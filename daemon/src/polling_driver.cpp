@@ -145,7 +145,10 @@ PollingDriver::PollingDriver(asio::io_context& io, KafkaConfig kafka, DeliveryMo
       store_(store),
       publisher_(publisher),
       metrics_(metrics),
-      commit_timer_(io) {}
+      commit_timer_(io) {
+  // Fixed when the store opened; set here so that it never reads 0 before the first commit.
+  metrics_.state_checkpoint_background.Set(store_.checkpoint_stats().background ? 1 : 0);
+}
 
 PollingDriver::~PollingDriver() { stop(); }  // NOLINT(bugprone-exception-escape): see the header
 
@@ -609,7 +612,6 @@ Result<void> PollingDriver::commit() {
   metrics_.state_items.Set(static_cast<double>(store_.size()));
   // The checkpoint thread only counts; its figures reach Prometheus here, on the loop.
   const auto checkpoints = store_.checkpoint_stats();
-  metrics_.state_checkpoint_background.Set(checkpoints.background ? 1 : 0);
   metrics_.state_checkpoints.Add({{"outcome", "ok"}})
       .Increment(static_cast<double>(checkpoints.done - reported_checkpoints_.done));
   metrics_.state_checkpoints.Add({{"outcome", "failed"}})

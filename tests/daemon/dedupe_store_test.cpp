@@ -162,6 +162,14 @@ std::unique_ptr<DedupeStore> open_ok(const std::filesystem::path& dir, StoreOpti
   return std::move(*store);
 }
 
+// Writes `count` acknowledged posts of source "s" and commits them.
+void write_posts(DedupeStore& store, int first, int count) {
+  for (int i = first; i < first + count; ++i) {
+    store.acknowledge(make_post_id("s", std::to_string(i)), "s", make_content_hash("", std::to_string(i)), 1);
+  }
+  ASSERT_TRUE(store.flush());
+}
+
 std::int64_t pragma(const std::filesystem::path& db_path, const char* sql) {
   sqlite3* db = nullptr;
   sqlite3_open(db_path.c_str(), &db);
@@ -704,11 +712,8 @@ TEST(DedupeStore, RefusesAStoreWhoseItemsAreDamaged) {
   TempDir dir;
   {
     auto store = open_ok(dir.path());
-    for (int i = 0; i < 5000; ++i) {
-      store->acknowledge(make_post_id("s", std::to_string(i)), "s", make_content_hash("", std::to_string(i)),
-                         1);
-    }
-    ASSERT_TRUE(store->flush());
+    ASSERT_TRUE(store);
+    ASSERT_NO_FATAL_FAILURE(write_posts(*store, 0, 5000));
   }
   // Overwrite pages in the middle of the file (the items table's leaves) with garbage.
   std::string bytes = testing::read_file(dir / "state.db");
@@ -726,14 +731,6 @@ TEST(DedupeStore, RefusesAStoreWhoseItemsAreDamaged) {
   EXPECT_NE(store.error().message.find("unreadable or damaged"), std::string::npos) << store.error().message;
 }
 
-// Writes `count` acknowledged posts of source "s" and commits them.
-void write_posts(DedupeStore& store, int first, int count) {
-  for (int i = first; i < first + count; ++i) {
-    store.acknowledge(make_post_id("s", std::to_string(i)), "s", make_content_hash("", std::to_string(i)), 1);
-  }
-  ASSERT_TRUE(store.flush());
-}
-
 std::uintmax_t db_file_size(const std::filesystem::path& dir) {
   return std::filesystem::file_size(dir / "state.db");
 }
@@ -743,12 +740,12 @@ TEST(DedupeStore, CheckpointsTheWalIntoTheFileOnAThreadOfItsOwn) {
   StoreOptions options;
   options.checkpoint_pages = 1;  // every commit asks for one
   {
-    auto opened = DedupeStore::open(dir.path(), options);
-    ASSERT_TRUE(opened) << opened.error().message;
-    auto& store = **opened;
+    auto opened = open_ok(dir.path(), options);
+    ASSERT_TRUE(opened);
+    auto& store = *opened;
     ASSERT_TRUE(store.checkpoint_stats().background);
     const auto empty = db_file_size(dir.path());
-    write_posts(store, 0, 3000);
+    ASSERT_NO_FATAL_FAILURE(write_posts(store, 0, 3000));
     // The commit only woke the checkpointer; wait for it to have copied the pages.
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     while (store.checkpoint_stats().done == 0 && std::chrono::steady_clock::now() < deadline) {
@@ -759,7 +756,7 @@ TEST(DedupeStore, CheckpointsTheWalIntoTheFileOnAThreadOfItsOwn) {
     EXPECT_EQ(stats.failed, 0U);
     // The items are in state.db itself now, not only in the WAL.
     EXPECT_GT(db_file_size(dir.path()), empty + 100'000);
-    write_posts(store, 3000, 10);  // the writer goes on after a checkpoint
+    ASSERT_NO_FATAL_FAILURE(write_posts(store, 3000, 10));  // the writer goes on after a checkpoint
   }
   // A clean close leaves everything in state.db and no WAL behind.
   EXPECT_FALSE(std::filesystem::exists(dir / "state.db-wal"));
@@ -780,15 +777,15 @@ TEST(DedupeStore, WithoutItsCheckpointThreadEachCommitCheckpointsItself) {
   options.checkpoint_pages = 1;
   options.fail_checkpointer_for_test = true;
   {
-    auto opened = DedupeStore::open(dir.path(), options);
+    auto opened = open_ok(dir.path(), options);
     spdlog::set_default_logger(previous);
-    ASSERT_TRUE(opened) << opened.error().message;
-    auto& store = **opened;
+    ASSERT_TRUE(opened);
+    auto& store = *opened;
     EXPECT_FALSE(store.checkpoint_stats().background);
     EXPECT_NE(log.str().find("background WAL checkpoint unavailable: reason=storage"), std::string::npos)
         << log.str();
     const auto empty = db_file_size(dir.path());
-    write_posts(store, 0, 3000);
+    ASSERT_NO_FATAL_FAILURE(write_posts(store, 0, 3000));
     // No thread to wait for: the commit itself copied the pages.
     EXPECT_GT(db_file_size(dir.path()), empty + 100'000);
   }
