@@ -91,6 +91,8 @@ Result<Document> read_file_url(const std::string& url, std::size_t max_bytes) {
   std::size_t capacity = std::min<std::size_t>(
       max_bytes + 1, st.st_size > 0 ? static_cast<std::size_t>(st.st_size) + 1 : std::size_t{65536});
   std::size_t used = 0;
+  const bool regular = S_ISREG(st.st_mode);
+  const auto expected = static_cast<std::size_t>(std::max<off_t>(st.st_size, 0));
   doc.body.resize(capacity);
   for (;;) {
     if (used == capacity) {
@@ -110,6 +112,8 @@ Result<Document> read_file_url(const std::string& url, std::size_t max_bytes) {
       ::close(fd);
       return make_error(Errc::too_large, path + ": larger than " + std::to_string(max_bytes) + " bytes");
     }
+    // A regular file reads short only at its end (fstat said where): no read() just to see it.
+    if (regular && used < capacity && used >= expected) break;
   }
   ::close(fd);
   doc.body.resize(used);
