@@ -540,7 +540,8 @@ Result<std::unique_ptr<DedupeStore>> DedupeStore::open(const std::filesystem::pa
   // loop's here, the checkpoint thread's its own), so SQLite's per-call locking
   // of the connection is pure cost.
   if (sqlite3_open_v2(path.c_str(), &db.handle,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                      nullptr) != SQLITE_OK) {
     return make_error(Errc::storage, "cannot open " + path.string() + ": " + db.errmsg());
   }
   sqlite3_busy_timeout(db.handle, 5000);
