@@ -91,7 +91,9 @@ Result<Document> read_file_url(const std::string& url, std::size_t max_bytes) {
   std::size_t capacity = std::min<std::size_t>(
       max_bytes + 1, st.st_size > 0 ? static_cast<std::size_t>(st.st_size) + 1 : std::size_t{65536});
   std::size_t used = 0;
-  const bool regular = S_ISREG(st.st_mode);
+  // A regular file with a size reads short only at its end; procfs files say 0
+  // and come a page per read(), so they are read until read() returns 0.
+  const bool sized = S_ISREG(st.st_mode) && st.st_size > 0;
   const auto expected = static_cast<std::size_t>(std::max<off_t>(st.st_size, 0));
   doc.body.resize(capacity);
   for (;;) {
@@ -112,8 +114,7 @@ Result<Document> read_file_url(const std::string& url, std::size_t max_bytes) {
       ::close(fd);
       return make_error(Errc::too_large, path + ": larger than " + std::to_string(max_bytes) + " bytes");
     }
-    // A regular file reads short only at its end (fstat said where): no read() just to see it.
-    if (regular && used < capacity && used >= expected) break;
+    if (sized && used < capacity && used >= expected) break;  // no read() just to see the end
   }
   ::close(fd);
   doc.body.resize(used);

@@ -143,5 +143,32 @@ TEST(FileUrl, ReadsCapsAndReportsMissingFiles) {
   EXPECT_EQ(read_file_url("file://" + dir.str(), 1000).error().code, Errc::io);
 }
 
+TEST(FileUrl, ReadsWholeFilesOfEverySize) {
+  testing::TempDir dir;
+  for (const std::size_t size :
+       {std::size_t{0}, std::size_t{1}, std::size_t{4095}, std::size_t{65536}, std::size_t{200001}}) {
+    std::string content(size, 'x');
+    for (std::size_t i = 0; i < size; i += 997) content[i] = static_cast<char>('a' + i % 26);
+    const auto path = dir / ("f" + std::to_string(size));
+    testing::write_file(path, content);
+    auto doc = read_file_url("file://" + path.string(), 1 << 20);
+    ASSERT_TRUE(doc) << size;
+    EXPECT_EQ(doc->body, content) << size;
+  }
+  // Exactly at the cap is allowed; one byte more is not.
+  testing::write_file(dir / "cap", std::string(100, 'y'));
+  EXPECT_TRUE(read_file_url("file://" + (dir / "cap").string(), 100));
+  EXPECT_EQ(read_file_url("file://" + (dir / "cap").string(), 99).error().code, Errc::too_large);
+}
+
+TEST(FileUrl, ReadsFilesThatDoNotKnowTheirSize) {
+  // procfs says 0 bytes and hands out about a page per read(): the size from
+  // fstat must not end the read early.
+  auto doc = read_file_url("file:///proc/self/maps", 1 << 20);
+  ASSERT_TRUE(doc);
+  EXPECT_GT(doc->body.size(), 4096U);
+  EXPECT_EQ(doc->body.back(), '\n');
+}
+
 }  // namespace
 }  // namespace postwire
