@@ -2,7 +2,10 @@
 # Two (or more) postwire builds side by side on the pipeline benchmark's corpus:
 # the three `postwire once` epochs from empty state, each build in turn, the order
 # reversed every other round, a fresh broker per run. Prints the wall-clock time of
-# each run; for telling builds apart on a noisy machine (compare within a round).
+# each run, then each build's median; for telling builds apart on a noisy machine
+# (compare within a round). The runs follow each other as the bench's epochs do:
+# memory one run frees is still warm for the next, which single `once` runs with
+# a copy step in between do not reproduce (bench/RESULTS.md, pipeline, 2026-12-04).
 #
 #   bench/pipeline/compare.sh ROUNDS POSTWIRE POSTWIRE...
 #
@@ -38,7 +41,9 @@ run() {
   t1=$(date +%s%N)
   kill "$mock_pid"; wait "$mock_pid" 2>/dev/null || true
   echo "round $round $1 wall_ms=$(( (t1 - t0) / 1000000 ))"
+  walls["$1"]+="$(( (t1 - t0) / 1000000 )) "
 }
+declare -A walls
 
 for round in $(seq 1 "$ROUNDS"); do
   if (( round % 2 )); then
@@ -46,4 +51,8 @@ for round in $(seq 1 "$ROUNDS"); do
   else
     for (( i = $#; i > 0; i-- )); do run "${!i}"; done
   fi
+done
+for b in "$@"; do
+  python3 -c 'import statistics, sys; w = [int(x) for x in sys.argv[2].split()]
+print(f"median {statistics.median(w):.0f} ms over {len(w)} rounds: {sys.argv[1]}")' "$b" "${walls[$b]}"
 done
