@@ -33,9 +33,9 @@ COMMON: --set dotted.key=value (repeatable)  --log-format text|json  --log-level
 // Runs a command that polls on a thread of its own, started after main() set
 // mimalloc's options. mimalloc gives every thread segments of its own, and the
 // main thread's first segment was created by the shared libraries' static
-// initialisers, before those options could apply: on 4 KiB pages, it took 7,000
-// of the 8,000 page faults of a pipeline epoch, and
-// the event loop 0.1 s of CPU in the kernel (bench/RESULTS.md, "pipeline", 2026-12-04).
+// initialisers, before those options could apply. Left on it, the event loop's
+// memory came in 4 KiB pages: 7,000 of a pipeline epoch's 8,000 page faults
+// (bench/RESULTS.md, "pipeline", 2026-12-04 later).
 template <class Command>
 int on_fresh_thread(Command&& command) {
 #ifdef POSTWIRE_WITH_MIMALLOC
