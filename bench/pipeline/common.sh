@@ -6,6 +6,15 @@ MOCK="$BUILD_DIR/tests/postwire-mock-kafka"
 SHARED="${SHARED_DIR:-$(cd .. && pwd)/shared}"
 [ -x "$POSTWIRE" ] && [ -x "$MOCK" ] || { echo "build first: ./scripts/build" >&2; exit 1; }
 
+# make_work NAME: a fresh work directory in $work, removed at exit together with
+# the broker in $mock_pid, if one was started in this shell. (Not
+# `kill ${mock_pid:-0}`: with the broker started in a subshell that is kill 0,
+# which signalled the script's whole process group and left $work behind.)
+make_work() {
+  work="$(mktemp -d "/tmp/postwire-$1.XXXXXX")"
+  trap '[ -z "${mock_pid:-}" ] || kill "$mock_pid" 2>/dev/null || true; rm -rf "$work"' EXIT
+}
+
 # warm_corpus CORPUS: reads every file of CORPUS once. This VM hands the page
 # cache back to its host within seconds to minutes (a file read 80 s ago reads 5x
 # slower than one read just now), so the corpus is read right before each timed
@@ -28,7 +37,7 @@ write_epoch_config() {
 }
 
 # run_up_to_epoch WORK EPOCH SITES COMMENTS: a corpus of EPOCH epochs in WORK, a
-# broker (its pid in mock_pid: the caller's EXIT trap stops it), and epochs 1 to
+# broker (its pid in mock_pid: make_work's EXIT trap stops it), and epochs 1 to
 # EPOCH-1 run unmeasured, so that WORK/epoch-EPOCH.yaml starts from the state
 # they leave. For the scripts that look at one epoch (timeline, instructions).
 run_up_to_epoch() {

@@ -17,10 +17,7 @@ ROUNDS="$1"
 shift
 source bench/pipeline/common.sh
 
-work="$(mktemp -d /tmp/postwire-compare.XXXXXX)"
-# Not `kill ${mock_pid:-0}`: with no broker started here, that is kill 0, which
-# signals this script's whole process group (and left $work behind).
-trap '[ -z "${mock_pid:-}" ] || kill "$mock_pid" 2>/dev/null || true; rm -rf "$work"' EXIT
+make_work compare
 python3 "$SHARED/bench/gen_corpus.py" --out "$work/corpus" --sites 100 --window 20 --epochs 3 \
   --comments 6 --comment-links relative > /dev/null
 

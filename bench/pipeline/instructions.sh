@@ -20,10 +20,7 @@ COMMENTS="${3:-6}"
 source bench/pipeline/common.sh
 command -v valgrind >/dev/null || { echo "instructions needs valgrind (apt-get install valgrind)" >&2; exit 1; }
 
-work="$(mktemp -d /tmp/postwire-instructions.XXXXXX)"
-# Not `kill ${mock_pid:-0}`: with no broker started here, that is kill 0, which
-# signals this script's whole process group (and left $work behind).
-trap '[ -z "${mock_pid:-}" ] || kill "$mock_pid" 2>/dev/null || true; rm -rf "$work"' EXIT
+make_work instructions
 run_up_to_epoch "$work" "$EPOCH" "$SITES" "$COMMENTS"
 valgrind --tool=callgrind --callgrind-out-file="$work/callgrind.out" \
   "$POSTWIRE" once --config "$work/epoch-$EPOCH.yaml" --log-level warn > /dev/null 2> "$work/valgrind.log"

@@ -17,8 +17,7 @@ SITES="${3:-100}"
 COMMENTS="${4:-6}"
 source bench/pipeline/common.sh
 
-work="$(mktemp -d /tmp/postwire-phases.XXXXXX)"
-trap '[ -z "${mock_pid:-}" ] || kill "$mock_pid" 2>/dev/null || true; rm -rf "$work"' EXIT
+make_work phases
 run_up_to_epoch "$work" "$EPOCH" "$SITES" "$COMMENTS"
 mv "$work/state" "$work/state-before"
 for run in $(seq 1 "$RUNS"); do

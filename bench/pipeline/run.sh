@@ -19,10 +19,7 @@ for pkg in python3-feedparser python3-confluent-kafka; do
     echo "bench needs $pkg (apt-get install $pkg)" >&2; exit 1; }
 done
 
-work="$(mktemp -d /tmp/postwire-bench.XXXXXX)"
-# Not `kill ${mock_pid:-0}`: with no broker started here, that is kill 0, which
-# signals this script's whole process group (and left $work behind).
-trap '[ -z "${mock_pid:-}" ] || kill "$mock_pid" 2>/dev/null || true; rm -rf "$work"' EXIT
+make_work bench
 python3 "$SHARED/bench/gen_corpus.py" --out "$work/corpus" --sites "$SITES" --window 20 --epochs 3 \
   --comments "$COMMENTS" --comment-links relative > "$work/truth.line"
 corpus_bytes=$(du -sb "$work/corpus" | cut -f1)

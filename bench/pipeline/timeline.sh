@@ -17,10 +17,7 @@ COMMENTS="${3:-6}"
 source bench/pipeline/common.sh
 command -v perf >/dev/null || { echo "timeline needs perf (apt-get install linux-perf)" >&2; exit 1; }
 
-work="$(mktemp -d /tmp/postwire-timeline.XXXXXX)"
-# Not `kill ${mock_pid:-0}`: with no broker started here, that is kill 0, which
-# signals this script's whole process group (and left $work behind).
-trap '[ -z "${mock_pid:-}" ] || kill "$mock_pid" 2>/dev/null || true; rm -rf "$work"' EXIT
+make_work timeline
 run_up_to_epoch "$work" "$EPOCH" "$SITES" "$COMMENTS"
 perf record -q -F 10000 --call-graph=dwarf,16384 -o "$work/perf.data" -- \
   "$POSTWIRE" once --config "$work/epoch-$EPOCH.yaml" --log-level warn > /dev/null
