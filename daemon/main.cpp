@@ -1,5 +1,6 @@
 // postwire: polls web sources for posts and comments and publishes them to Kafka.
 #include <malloc.h>
+#include <pthread.h>
 
 #include <cstdlib>
 #include <iostream>
@@ -40,7 +41,10 @@ template <class Command>
 int on_fresh_thread(Command&& command) {
 #ifdef POSTWIRE_WITH_MIMALLOC
   int rc = 0;
-  std::thread thread([&] { rc = command(); });
+  std::thread thread([&] {
+    pthread_setname_np(pthread_self(), "pw-loop");  // for top -H, perf, bench/pipeline/cores.sh
+    rc = command();
+  });
   thread.join();
   return rc;
 #else

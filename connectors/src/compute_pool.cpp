@@ -1,5 +1,7 @@
 #include "postwire/connectors/compute_pool.hpp"
 
+#include <pthread.h>
+
 #include <thread>
 
 namespace postwire {
@@ -13,6 +15,13 @@ std::size_t resolve(std::size_t threads) {
 }  // namespace
 
 ComputePool::ComputePool(std::size_t threads) : threads_(resolve(threads)), pool_(threads_) {}
+
+void ComputePool::name_this_thread() {
+  thread_local bool named = false;
+  if (named) return;
+  named = true;
+  pthread_setname_np(pthread_self(), "pw-compute");
+}
 
 ComputePool::~ComputePool() {
   pool_.stop();

@@ -1,6 +1,7 @@
 #include "postwire/daemon/dedupe_store.hpp"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -298,7 +299,10 @@ class DedupeStore::WalCheckpointer {
     }
     // The same durability as the writer: the WAL is synced before the copy, state.db after it.
     (void)sqlite3_exec(self->db_, "PRAGMA synchronous=NORMAL", nullptr, nullptr, nullptr);
-    self->thread_ = std::thread([raw = self.get()] { raw->run(); });
+    self->thread_ = std::thread([raw = self.get()] {
+      pthread_setname_np(pthread_self(), "pw-checkpoint");
+      raw->run();
+    });
     // Replaces the writer's automatic checkpoint (which is itself a WAL hook).
     sqlite3_wal_hook(writer, &WalCheckpointer::on_commit, self.get());
     self->hooked_ = true;

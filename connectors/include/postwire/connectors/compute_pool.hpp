@@ -45,6 +45,7 @@ class ComputePool {
       auto guard = boost::asio::prefer(ex, boost::asio::execution::outstanding_work.tracked);
       boost::asio::post(pool_, [fn = std::move(fn), handler = std::move(handler),
                                 guard = std::move(guard)]() mutable {
+        name_this_thread();
         std::exception_ptr error;
         std::optional<R> result;
         try {
@@ -65,6 +66,8 @@ class ComputePool {
   }
 
  private:
+  // "pw-compute" (for top -H and perf), once per thread: asio's pool has no thread hook.
+  static void name_this_thread();
   std::size_t threads_;
   boost::asio::thread_pool pool_;
 };
