@@ -54,3 +54,20 @@ run_up_to_epoch() {
     fi
   done
 }
+
+# each_epoch_run WORK EPOCH RUNS SITES COMMENTS COMMAND...: run_up_to_epoch, then
+# RUNS times `COMMAND... RUN` (RUN = 1, 2, ...), each from a fresh copy of the
+# state the epochs before EPOCH left and with that epoch's corpus warm. For the
+# scripts that look at one epoch several times (phases, cores).
+each_epoch_run() {
+  local work="$1" epoch="$2" runs="$3" sites="$4" comments="$5" run
+  shift 5
+  run_up_to_epoch "$work" "$epoch" "$sites" "$comments"
+  mv "$work/state" "$work/state-before"
+  for run in $(seq 1 "$runs"); do
+    rm -rf "$work/state"
+    cp -r "$work/state-before" "$work/state"
+    warm_corpus "$work/corpus/epoch-$epoch"
+    "$@" "$run"
+  done
+}

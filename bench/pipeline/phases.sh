@@ -18,12 +18,8 @@ COMMENTS="${4:-6}"
 source bench/pipeline/common.sh
 
 make_work phases
-run_up_to_epoch "$work" "$EPOCH" "$SITES" "$COMMENTS"
-mv "$work/state" "$work/state-before"
-for run in $(seq 1 "$RUNS"); do
-  rm -rf "$work/state"
-  cp -r "$work/state-before" "$work/state"
-  warm_corpus "$work/corpus/epoch-$EPOCH"
+one_run() {
+  local run="$1" t0 t1
   t0=$(date +%s.%N)
   "$POSTWIRE" once --config "$work/epoch-$EPOCH.yaml" --log-level debug > "$work/log" 2>&1
   t1=$(date +%s.%N)
@@ -52,4 +48,5 @@ marks["exit"] = (t1 - t0) * 1000
 order = ["loaded", "first poll", "last poll", "polled", "settled", "committed", "exit"]
 print(f"run {run}: " + "  ".join(f"{k} {marks[k]:.0f}" for k in order if k in marks))
 PY
-done
+}
+each_epoch_run "$work" "$EPOCH" "$RUNS" "$SITES" "$COMMENTS" one_run

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""Reads `perf script -F tid,time,ip,sym` (with call chains) of one postwire
-process on stdin and prints, per 25 ms slice, the samples of the event loop (M,
-the process's first thread), the compute pool (P) and the other busy threads
-(B: librdkafka), each with its activities, named after the first matching
-frame of the call chain. Used by timeline.sh."""
+"""Reads `perf script -F comm,tid,time,ip,sym` (with call chains) of one
+postwire process on stdin and prints, per 25 ms slice, the samples of the event
+loop (M, the thread named pw-loop), the compute pool (P, pw-compute) and the
+other threads (B: librdkafka's, the checkpoint thread, start-up), each with its
+activities, named after the first matching frame of the call chain. Used by
+timeline.sh."""
 import collections
 import sys
 
@@ -36,22 +37,19 @@ def main():
     rows = []
     for block in samples(sys.stdin):
         head = block[0].split()
-        if len(head) < 2:
+        if len(head) < 3:
             continue
-        tid, when = head[0], float(head[1].rstrip(":"))
+        comm, when = head[0], float(head[2].rstrip(":"))
         chain = " ".join(frame.split(" ", 1)[1] if " " in frame else frame for frame in block[1:])
         activity = next((name for name, key in ACTIVITIES if key in chain), "other")
-        rows.append((when, tid, activity))
+        rows.append((when, comm, activity))
     if not rows:
         sys.exit("no samples")
     start = min(r[0] for r in rows)
-    per_thread = collections.Counter(r[1] for r in rows)
-    loop = min(per_thread, key=int)
-    busy = sum(per_thread.values())
     slices = collections.defaultdict(collections.Counter)
     totals = collections.Counter()
-    for when, tid, activity in rows:
-        role = "M" if tid == loop else ("P" if per_thread[tid] > busy / 10 else "B")
+    for when, comm, activity in rows:
+        role = {"pw-loop": "M", "pw-compute": "P"}.get(comm, "B")
         n = int((when - start) * 1000 // SLICE_MS)
         slices[n][role] += 1
         slices[n][role + ":" + activity] += 1

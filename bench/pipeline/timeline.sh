@@ -7,6 +7,9 @@
 #
 #   bench/pipeline/timeline.sh [EPOCH] [SITES] [COMMENTS]     (defaults 2 100 6)
 #
+# TIMELINE_ARGS in the environment is added to the `postwire once` command line,
+# e.g. TIMELINE_ARGS="--set state.commit_interval=50ms".
+#
 # Needs perf (linux-perf). Epochs before EPOCH run first, unprofiled, to build the
 # state that epoch starts from.
 set -euo pipefail
@@ -20,5 +23,5 @@ command -v perf >/dev/null || { echo "timeline needs perf (apt-get install linux
 make_work timeline
 run_up_to_epoch "$work" "$EPOCH" "$SITES" "$COMMENTS"
 perf record -q -F 10000 --call-graph=dwarf,16384 -o "$work/perf.data" -- \
-  "$POSTWIRE" once --config "$work/epoch-$EPOCH.yaml" --log-level warn > /dev/null
-perf script -i "$work/perf.data" -F tid,time,ip,sym 2>/dev/null | python3 bench/pipeline/timeline.py
+  "$POSTWIRE" once --config "$work/epoch-$EPOCH.yaml" --log-level warn ${TIMELINE_ARGS:-} > /dev/null
+perf script -i "$work/perf.data" -F comm,tid,time,ip,sym 2>/dev/null | python3 bench/pipeline/timeline.py
