@@ -272,7 +272,10 @@ int command_run(const CommonOptions& options) {
   // to (and waiting on) an instance that is draining.
   bool stopping = false;
   auto admin = AdminServer::start(rt.io, config->admin_listen,
-                                  AdminHandlers{[&] { return rt.metrics.serialize(); },
+                                  AdminHandlers{[&] {
+                                                  rt.driver->report_state_metrics();
+                                                  return rt.metrics.serialize();
+                                                },
                                                 [&] { return !stopping && rt.publisher->reachable(); },
                                                 [&] {
                                                   if (stopping)

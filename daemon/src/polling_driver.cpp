@@ -609,6 +609,11 @@ Result<void> PollingDriver::commit() {
       spdlog::error("outbox not cleared: reason=storage {}", c.error().message);
     }
   }
+  report_state_metrics();
+  return {};
+}
+
+void PollingDriver::report_state_metrics() {
   metrics_.state_items.Set(static_cast<double>(store_.size()));
   // The checkpoint thread only counts; its figures reach Prometheus here, on the loop.
   const auto checkpoints = store_.checkpoint_stats();
@@ -617,7 +622,6 @@ Result<void> PollingDriver::commit() {
   metrics_.state_checkpoints.Add({{"outcome", "failed"}})
       .Increment(static_cast<double>(checkpoints.failed - reported_checkpoints_.failed));
   reported_checkpoints_ = checkpoints;
-  return {};
 }
 
 PollingDriver::CrossSourceKeys PollingDriver::cross_source_keys(const std::string& source_id,

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <stdexcept>
+#include <string>
+#include <thread>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -11,6 +13,7 @@
 #include "postwire/daemon/embedded_broker.hpp"
 #include "postwire/daemon/kafka_publisher.hpp"
 #include "postwire/daemon/metrics.hpp"
+#include "postwire/schema/ids.hpp"
 #include "support/temp_dir.hpp"
 
 namespace postwire {
@@ -48,16 +51,29 @@ class ThrowingConnector final : public Connector {
   }
 };
 
-TEST(PollingDriver, AnExceptionFailsThePollWithALogAndAMetric) {
+// A broker in this process and a publisher on `io`, for drivers under test.
+class PollingDriverTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto started =
+        EmbeddedBroker::start({1, 1, {"postwire.posts", "postwire.comments", "postwire.deadletter"}});
+    ASSERT_TRUE(started);
+    broker = std::move(*started);
+    kafka.bootstrap_servers = broker->bootstrap_servers();
+    auto created = KafkaPublisher::create(io, kafka, kafka.bootstrap_servers, metrics);
+    ASSERT_TRUE(created) << created.error().message;
+    publisher = std::move(*created);
+  }
+
   testing::TempDir dir;
-  auto broker = EmbeddedBroker::start({1, 1, {"postwire.posts", "postwire.comments", "postwire.deadletter"}});
-  ASSERT_TRUE(broker);
+  std::unique_ptr<EmbeddedBroker> broker;
   asio::io_context io;
   Metrics metrics;
   KafkaConfig kafka;
-  kafka.bootstrap_servers = (*broker)->bootstrap_servers();
-  auto publisher = KafkaPublisher::create(io, kafka, kafka.bootstrap_servers, metrics);
-  ASSERT_TRUE(publisher) << publisher.error().message;
+  std::unique_ptr<KafkaPublisher> publisher;
+};
+
+TEST_F(PollingDriverTest, AnExceptionFailsThePollWithALogAndAMetric) {
   auto store = DedupeStore::open(dir.path());
   ASSERT_TRUE(store);
   ConnectorRegistry registry;
@@ -66,7 +82,7 @@ TEST(PollingDriver, AnExceptionFailsThePollWithALogAndAMetric) {
                 }});
   NoFetcher fetcher;
   ComputePool pool(1);
-  PollingDriver driver(io, kafka, DeliveryMode::at_least_once, registry, fetcher, **store, **publisher,
+  PollingDriver driver(io, kafka, DeliveryMode::at_least_once, registry, fetcher, **store, *publisher,
                        metrics);
   driver.set_compute_pool(&pool);
   SourceSpec spec;
@@ -89,6 +105,44 @@ TEST(PollingDriver, AnExceptionFailsThePollWithALogAndAMetric) {
   const std::string text = metrics.serialize();
   EXPECT_NE(text.find(R"(postwire_source_errors_total{reason="internal",source="bad"} 1)"), std::string::npos)
       << text;
+}
+
+// A checkpoint the store's thread finishes after the last commit reaches
+// Prometheus at the next scrape (the daemon's /metrics handler calls
+// report_state_metrics), not only with the next commit.
+TEST_F(PollingDriverTest, StateMetricsReportCheckpointsBetweenCommits) {
+  StoreOptions options;
+  options.checkpoint_pages = 1;  // every commit asks for a checkpoint
+  auto store = DedupeStore::open(dir.path(), options);
+  ASSERT_TRUE(store) << store.error().message;
+  ConnectorRegistry registry;
+  NoFetcher fetcher;
+  PollingDriver driver(io, kafka, DeliveryMode::at_least_once, registry, fetcher, **store, *publisher,
+                       metrics);
+  ASSERT_TRUE((*store)->checkpoint_stats().background);
+  // Written behind the driver's back: no driver commit follows.
+  for (int i = 0; i < 2000; ++i) {
+    (*store)->acknowledge(make_post_id("s", std::to_string(i)), "s", make_content_hash("", std::to_string(i)),
+                          1);
+  }
+  ASSERT_TRUE((*store)->flush());
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while ((*store)->checkpoint_stats().done == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::yield();
+  }
+  const auto done = (*store)->checkpoint_stats().done;
+  ASSERT_GE(done, 1U);
+  const std::string ok_line = R"(postwire_state_checkpoints_total{outcome="ok"} )" + std::to_string(done);
+  EXPECT_EQ(metrics.serialize().find(ok_line), std::string::npos);
+
+  driver.report_state_metrics();
+  const std::string text = metrics.serialize();
+  EXPECT_NE(text.find(ok_line + "\n"), std::string::npos) << text;
+  EXPECT_NE(text.find(R"(postwire_state_checkpoints_total{outcome="failed"} 0)"), std::string::npos) << text;
+  EXPECT_NE(text.find("postwire_state_items 2000\n"), std::string::npos) << text;
+  // Reported once: a second scrape with nothing new adds nothing.
+  driver.report_state_metrics();
+  EXPECT_NE(metrics.serialize().find(ok_line + "\n"), std::string::npos);
 }
 
 }  // namespace

@@ -63,6 +63,10 @@ class PollingDriver {
   // Writes what acknowledged batches left to the store (see finish_batch). The
   // loop does this by itself; call it once more after the loop stopped.
   Result<void> commit();
+  // Passes the store's item count and the checkpoint thread's counts on to the
+  // metrics. commit() does; so does each /metrics scrape, so that a checkpoint
+  // that failed after the last commit shows before the next one.
+  void report_state_metrics();
 
   // `once` mode: polls every source one time and returns when all polls are done
   // (deliveries may still be in flight: drain the publisher afterwards).
@@ -106,7 +110,7 @@ class PollingDriver {
   const ConnectorRegistry& registry_;
   Fetcher& fetcher_;
   DedupeStore& store_;
-  CheckpointStats reported_checkpoints_;  // what commit() last passed on to metrics_
+  CheckpointStats reported_checkpoints_;  // what report_state_metrics() last passed on
   KafkaPublisher& publisher_;
   ComputePool* compute_ = nullptr;
   Metrics& metrics_;
