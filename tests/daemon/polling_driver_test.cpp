@@ -14,6 +14,7 @@
 #include "postwire/daemon/kafka_publisher.hpp"
 #include "postwire/daemon/metrics.hpp"
 #include "postwire/schema/ids.hpp"
+#include "support/daemon.hpp"
 #include "support/temp_dir.hpp"
 
 namespace postwire {
@@ -109,9 +110,7 @@ TEST_F(PollingDriverTest, AnExceptionFailsThePollWithALogAndAMetric) {
 
 // postwire_state_checkpoints_total{outcome="ok"} in a scrape; 0 when absent.
 double checkpoints_ok(const std::string& text) {
-  const std::string prefix = R"(postwire_state_checkpoints_total{outcome="ok"} )";
-  const auto at = text.find(prefix);
-  return at == std::string::npos ? 0.0 : std::stod(text.substr(at + prefix.size()));
+  return testing::metric_value(text, "postwire_state_checkpoints_total", {{"outcome", "ok"}}).value_or(0);
 }
 
 // A checkpoint the store's thread finishes after the last commit reaches
@@ -148,8 +147,9 @@ TEST_F(PollingDriverTest, StateMetricsReportCheckpointsBetweenCommits) {
   const double reported = checkpoints_ok(text);
   EXPECT_GE(reported, static_cast<double>(done)) << text;
   EXPECT_LE(reported, static_cast<double>((*store)->checkpoint_stats().done)) << text;
-  EXPECT_NE(text.find(R"(postwire_state_checkpoints_total{outcome="failed"} 0)"), std::string::npos) << text;
-  EXPECT_NE(text.find("postwire_state_items 2000\n"), std::string::npos) << text;
+  EXPECT_EQ(testing::metric_value(text, "postwire_state_checkpoints_total", {{"outcome", "failed"}}), 0.0)
+      << text;
+  EXPECT_EQ(testing::metric_value(text, "postwire_state_items"), 2000.0) << text;
   // Counted once: scraping again adds only what finished since.
   driver.report_state_metrics();
   EXPECT_LE(checkpoints_ok(metrics.serialize()), static_cast<double>((*store)->checkpoint_stats().done));
